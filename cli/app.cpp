@@ -1,0 +1,131 @@
+#include "cli/app.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/help_text.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "common/version.hpp"
+
+namespace berth::cli {
+namespace {
+
+CommandHelp root_help() {
+    return {"[options] [command]",
+            "berth is a daemonless, rootless container engine with Podman's command line. Each command is a\n"
+            "short-lived process that works on per-user storage: images and containers of an unprivileged\n"
+            "user live under ~/.local/share/berth and run in user namespaces mapped from /etc/subuid and\n"
+            "/etc/subgid; root's live under /var/lib/berth.",
+            {"berth info", "berth --root /tmp/store info --format json"},
+            ValueKind::none};
+}
+
+void add_global_options(CommandTree& tree, GlobalOptions& globals) {
+    CLI::App& root = tree.root();
+    auto* root_option = root.add_option("--root", globals.root, "Path to the storage root directory");
+    tree.set_value_kind(root_option, ValueKind::directories);
+    auto* runroot = root.add_option("--runroot", globals.runroot, "Path to the runtime state directory");
+    tree.set_value_kind(runroot, ValueKind::directories);
+    tree.set_choices(root.add_option("--storage-driver", globals.storage_driver,
+                                     "Rootfs driver: overlay, fuse-overlayfs or vfs (default: the best that works)"),
+                     {"overlay", "fuse-overlayfs", "vfs"});
+    tree.set_choices(root.add_option("--log-level", globals.log_level,
+                                     "Log messages at and above this level (trace, debug, info, warn, error, fatal, "
+                                     "panic)")
+                         ->capture_default_str(),
+                     {"trace", "debug", "info", "warn", "error", "fatal", "panic"});
+    root.add_flag("-v,--version", globals.version, "Print the version of berth");
+}
+
+// The deepest command the parser entered.
+const CLI::App* selected_command(const CLI::App& root) {
+    const CLI::App* command = &root;
+    for (;;) {
+        auto parsed = command->get_subcommands();
+        if (parsed.empty()) return command;
+        command = parsed.front();
+    }
+}
+
+void print_error(const std::string& message) { std::fprintf(stderr, "Error: %s\n", message.c_str()); }
+
+// The first word the parser did not take, as Podman reports it.
+std::string unexpected_argument_message(const CLI::App& command, const std::string& word) {
+    std::string path = CommandTree::path_of(command);
+    if (word.size() > 1 && word.front() == '-') return "unknown flag: " + word + " (see '" + path + " --help')";
+    if (command.get_parent() == nullptr)
+        return "unrecognized command `" + path + " " + word + "` (see 'berth --help')";
+    return "`" + path + "` takes no argument \"" + word + "\" (see '" + path + " --help')";
+}
+
+std::string parse_error_message(const CLI::App& root, const CLI::ParseError& error) {
+    const CLI::App& command = *selected_command(root);
+    std::string what = error.what();
+    if (error.get_name() == "ArgumentMismatch") what = "flag needs an argument: " + what.substr(0, what.find(':'));
+    return what + " (see '" + CommandTree::path_of(command) + " --help')";
+}
+
+int run_action(const CommandTree& tree, const CLI::App& command) {
+    if (const Action* action = tree.action(command)) return (*action)();
+    if (command.get_parent() == nullptr) {
+        print_error("missing command 'berth COMMAND' (see 'berth --help')");
+        return exit_berth_error;
+    }
+    std::fputs(format_help(tree, command).c_str(), stdout);
+    return 0;
+}
+
+}  // namespace
+
+std::unique_ptr<CommandTree> build_command_tree(GlobalOptions& globals) {
+    auto tree = std::make_unique<CommandTree>("Manage containers and images without a daemon", root_help());
+    CLI::App& root = tree->root();
+    root.set_help_flag("-h,--help", "help for berth");
+    root.allow_extras();
+    add_global_options(*tree, globals);
+    add_system_commands(*tree, globals);
+    add_shell_commands(*tree);
+    return tree;
+}
+
+int run_berth(int argc, char** argv) {
+    GlobalOptions globals;
+    std::unique_ptr<CommandTree> tree;
+    try {
+        tree = build_command_tree(globals);
+        if (argc >= 2)
+            if (const RawAction* raw = tree->raw_action(argv[1])) return (*raw)({argv + 2, argv + argc});
+        CLI::App& root = tree->root();
+        try {
+            root.parse(argc, argv);
+        } catch (const CLI::CallForHelp&) {
+            std::fputs(format_help(*tree, *selected_command(root)).c_str(), stdout);
+            return 0;
+        } catch (const CLI::ParseError& error) {
+            print_error(parse_error_message(root, error));
+            return exit_berth_error;
+        }
+        if (auto level = parse_log_level(globals.log_level)) set_log_level(*level);
+        if (globals.version) {
+            std::printf("berth version %s\n", berth_version);
+            return 0;
+        }
+        const CLI::App& command = *selected_command(root);
+        auto extras = root.remaining(true);
+        if (!extras.empty()) {
+            print_error(unexpected_argument_message(command, extras.front()));
+            return exit_berth_error;
+        }
+        return run_action(*tree, command);
+    } catch (const Error& error) {
+        print_error(error.what());
+        return error.exit_status();
+    } catch (const std::exception& error) {
+        print_error(error.what());
+        return exit_berth_error;
+    }
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,12 @@
+// Each command family adds its commands to the tree; app.cpp calls them all.
+#pragma once
+
+#include "cli/command_tree.hpp"
+#include "cli/global_options.hpp"
+
+namespace berth::cli {
+
+void add_system_commands(CommandTree& tree, const GlobalOptions& globals);  // info, version
+void add_shell_commands(CommandTree& tree);                                  // help, completion, __complete
+
+}  // namespace berth::cli

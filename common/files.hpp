@@ -1,0 +1,50 @@
+// Small file helpers: whole-file reads, atomic writes, directory creation.
+#pragma once
+
+#include <optional>
+#include <vector>
+#include <string>
+#include <string_view>
+
+namespace berth {
+
+// Reads a whole file; throws Error naming the path when it cannot.
+std::string read_file(const std::string& path);
+
+// Reads a whole file, or nothing when it does not exist (other failures throw).
+std::optional<std::string> read_file_if_exists(const std::string& path);
+
+// Writes a file atomically: a temporary file beside it, fsync, rename, fsync of the directory.
+void write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0644);
+
+// Creates a directory and its parents (like mkdir -p) with the given mode for new ones.
+void make_directories(const std::string& path, unsigned mode = 0755);
+
+// Whether a path exists (without following a final symlink).
+bool path_exists(const std::string& path);
+
+// Whether an executable regular file with this name is found in $PATH (or is this path).
+std::optional<std::string> find_in_path(std::string_view name);
+
+}  // namespace berth
+
+namespace berth {
+
+// Removes a file or a directory tree without following symlinks (like rm -rf); a missing path is fine.
+// Directories without write or search permission for the owner are opened up first.
+void remove_tree(const std::string& path);
+
+// A fresh directory "<parent>/<prefix>XXXXXX", removed with its content when the object goes away.
+class TempDir {
+public:
+    TempDir(const std::string& parent, const std::string& prefix);
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir();
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+}  // namespace berth

@@ -1,0 +1,20 @@
+// String helpers used across berth.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace berth {
+
+// Splits on every separator; empty fields are kept ("a::b" gives "a", "", "b").
+std::vector<std::string> split(std::string_view text, char separator);
+
+// Removes leading and trailing spaces, tabs and line ends.
+std::string_view trim(std::string_view text);
+
+// Parses a whole decimal unsigned number; nothing on any stray character or overflow.
+std::optional<unsigned long long> parse_unsigned(std::string_view text);
+
+}  // namespace berth

@@ -1,0 +1,77 @@
+"""pytest fixtures for berth's system tests."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fixtures import oci  # noqa: E402
+from fixtures.registry import Registry  # noqa: E402
+from fixtures.runner import Berth, default_binary, staged_binary  # noqa: E402
+from fixtures.users import ensure_test_user  # noqa: E402
+
+
+@pytest.fixture
+def registry():
+    """A fresh registry without authentication."""
+    with Registry() as reg:
+        yield reg
+
+
+@pytest.fixture
+def registry_factory():
+    """Call with Registry keyword arguments to get started registries, all stopped afterwards."""
+    started = []
+
+    def make(**kwargs) -> Registry:
+        reg = Registry(**kwargs)
+        started.append(reg)
+        return reg.start()
+
+    yield make
+    for reg in started:
+        reg.stop()
+
+
+@pytest.fixture(scope="session")
+def busybox_image() -> oci.Image:
+    return oci.busybox_image()
+
+
+@pytest.fixture(scope="session")
+def busybox_index() -> oci.Index:
+    return oci.busybox_index()
+
+
+@pytest.fixture(scope="session")
+def test_user():
+    return ensure_test_user()
+
+
+@pytest.fixture(scope="session")
+def berth_binary() -> Path:
+    path = default_binary()
+    if not path.is_file():
+        pytest.fail(f"berth binary not found at {path}: build it or set BERTH")
+    return path
+
+
+@pytest.fixture(scope="session")
+def berth_user_binary(berth_binary):
+    """The berth binary copied where the test user can execute it."""
+    with staged_binary(berth_binary) as path:
+        yield path
+
+
+@pytest.fixture
+def berth_root(berth_binary):
+    with Berth(berth_binary) as runner:
+        yield runner
+
+
+@pytest.fixture
+def berth_user(berth_user_binary, test_user):
+    with Berth(berth_user_binary, test_user) as runner:
+        yield runner
