@@ -55,8 +55,7 @@ void print_error(const std::string& message) { std::fprintf(stderr, "Error: %s\n
 std::string unexpected_argument_message(const CLI::App& command, const std::string& word) {
     std::string path = CommandTree::path_of(command);
     if (word.size() > 1 && word.front() == '-') return "unknown flag: " + word + " (see '" + path + " --help')";
-    if (command.get_parent() == nullptr)
-        return "unrecognized command `" + path + " " + word + "` (see 'berth --help')";
+    if (command.get_parent() == nullptr) return "unrecognized command `" + path + " " + word + "` (see 'berth --help')";
     return "`" + path + "` takes no argument \"" + word + "\" (see '" + path + " --help')";
 }
 

@@ -37,8 +37,7 @@ public:
                           Action action);
 
     // A command directly under the root whose words are not parsed as options: `berth NAME WORDS...`.
-    CLI::App& add_raw_command(const std::string& name, const std::string& summary, CommandHelp help,
-                              RawAction action);
+    CLI::App& add_raw_command(const std::string& name, const std::string& summary, CommandHelp help, RawAction action);
     const RawAction* raw_action(const std::string& name) const;
 
     // Restricts an option to a list of values (checked when parsing) that completion offers.

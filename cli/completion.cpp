@@ -72,11 +72,8 @@ void complete_value_kind(const CommandTree& tree, ValueKind kind, const std::str
             for (const auto& shell : completion_shells) add_matching(completion, prefix, shell, "");
             break;
         case ValueKind::files:
-        case ValueKind::directories:
-            completion.fallback = kind;
-            break;
-        case ValueKind::none:
-            break;
+        case ValueKind::directories: completion.fallback = kind; break;
+        case ValueKind::none: break;
     }
 }
 

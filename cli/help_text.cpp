@@ -54,8 +54,8 @@ std::vector<std::string> option_rows(const CLI::App& command) {
 
 std::string value_label(const CLI::Option& option) {
     std::string type = option.get_type_name();
-    std::string label = type.find("UINT") != std::string::npos  ? "uint"
-                        : type.find("INT") != std::string::npos ? "int"
+    std::string label = type.find("UINT") != std::string::npos    ? "uint"
+                        : type.find("INT") != std::string::npos   ? "int"
                         : type.find("FLOAT") != std::string::npos ? "float"
                                                                   : "string";
     if (option.get_items_expected_max() > 1) label += "Array";

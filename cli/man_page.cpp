@@ -65,8 +65,8 @@ void write_commands(std::ostringstream& out, const CLI::App& command) {
     if (commands.empty()) return;
     out << ".SH COMMANDS\n";
     for (const auto* sub : commands) {
-        out << ".TP\n\\fB" << roff_escape(page_name(*sub)) << "\\fR(1)\n" << roff_escape(sub->get_description())
-            << "\n";
+        out << ".TP\n\\fB" << roff_escape(page_name(*sub)) << "\\fR(1)\n"
+            << roff_escape(sub->get_description()) << "\n";
     }
 }
 
@@ -83,7 +83,8 @@ void write_see_also(std::ostringstream& out, const CLI::App& command) {
     if (command.get_parent() != nullptr) pages.push_back(page_name(*command.get_parent()));
     for (const auto* sub : CommandTree::visible_commands(command)) pages.push_back(page_name(*sub));
     std::string line;
-    for (const auto& page : pages) line += (line.empty() ? "" : ", ") + std::string("\\fB") + roff_escape(page) + "\\fR(1)";
+    for (const auto& page : pages)
+        line += (line.empty() ? "" : ", ") + std::string("\\fB") + roff_escape(page) + "\\fR(1)";
     out << (line.empty() ? "\\fBberth\\fR(1)" : line) << "\n";
 }
 

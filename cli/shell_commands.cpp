@@ -50,8 +50,10 @@ int run_completion(const CompletionOptions& options) {
 }  // namespace
 
 void add_shell_commands(CommandTree& tree) {
-    CommandHelp help_help{"[command]", "Show the help of berth or of one of its commands.",
-                          {"berth help", "berth help info"}, ValueKind::commands};
+    CommandHelp help_help{"[command]",
+                          "Show the help of berth or of one of its commands.",
+                          {"berth help", "berth help info"},
+                          ValueKind::commands};
     tree.add_raw_command("help", "Help about any command", std::move(help_help),
                          [&tree](const std::vector<std::string>& words) { return run_help(tree, words); });
 
@@ -68,20 +70,19 @@ void add_shell_commands(CommandTree& tree) {
         "Packages install them to the shells' completion folders.",
         {"berth completion bash", "berth completion -f ~/.local/share/bash-completion/completions/berth bash"},
         ValueKind::shells};
-    auto& completion = tree.add_command(tree.root(), "completion", "Generate shell autocompletions",
-                                        std::move(completion_help),
-                                        [completion_options] { return run_completion(*completion_options); });
+    auto& completion =
+        tree.add_command(tree.root(), "completion", "Generate shell autocompletions", std::move(completion_help),
+                         [completion_options] { return run_completion(*completion_options); });
     completion.add_option("shell", completion_options->shell, "bash, zsh or fish")->required();
     auto* file = completion.add_option("-f,--file", completion_options->file,
                                        "Output the completion to this file instead of stdout");
     tree.set_value_kind(file, ValueKind::files);
 
-    auto& complete = tree.add_raw_command(
-        "__complete", "Print completion candidates for the given words", CommandHelp{},
-        [&tree](const std::vector<std::string>& words) {
-            write_stdout(format_completion(complete_words(tree, words)));
-            return 0;
-        });
+    auto& complete = tree.add_raw_command("__complete", "Print completion candidates for the given words",
+                                          CommandHelp{}, [&tree](const std::vector<std::string>& words) {
+                                              write_stdout(format_completion(complete_words(tree, words)));
+                                              return 0;
+                                          });
     complete.group("");
 }
 

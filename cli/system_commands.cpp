@@ -59,8 +59,10 @@ void add_system_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_format_option(info, *info_options);
 
     auto version_options = std::make_shared<FormatOption>();
-    CommandHelp version_help{"[options]", "Display the berth version information.",
-                             {"berth version", "berth version --format json"}, ValueKind::none};
+    CommandHelp version_help{"[options]",
+                             "Display the berth version information.",
+                             {"berth version", "berth version --format json"},
+                             ValueKind::none};
     auto& version = tree.add_command(tree.root(), "version", "Display the berth version information",
                                      std::move(version_help), [version_options] {
                                          print_document(version_document(), version_options->format, version_text);

@@ -11,9 +11,7 @@ std::string errno_text(int err) {
     return ::strerror_r(err, buffer, sizeof buffer);
 }
 
-void throw_errno(std::string_view what, int err) {
-    throw Error(std::string(what) + ": " + errno_text(err));
-}
+void throw_errno(std::string_view what, int err) { throw Error(std::string(what) + ": " + errno_text(err)); }
 
 void throw_last_errno(std::string_view what) { throw_errno(what, errno); }
 

@@ -107,8 +107,7 @@ bool path_exists(const std::string& path) {
 std::optional<std::string> find_in_path(std::string_view name) {
     auto is_executable = [](const std::string& candidate) {
         struct stat st {};
-        return ::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-               ::access(candidate.c_str(), X_OK) == 0;
+        return ::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0;
     };
     if (name.find('/') != std::string_view::npos) {
         std::string candidate(name);

@@ -23,8 +23,7 @@ bool is_cgroup2(const std::string& path) {
 std::vector<std::string> missing_limit_controllers(const std::vector<std::string>& controllers) {
     std::vector<std::string> missing;
     for (auto name : limit_controllers)
-        if (std::find(controllers.begin(), controllers.end(), name) == controllers.end())
-            missing.emplace_back(name);
+        if (std::find(controllers.begin(), controllers.end(), name) == controllers.end()) missing.emplace_back(name);
     return missing;
 }
 
@@ -38,8 +37,9 @@ void judge_v1(CgroupReport& report, bool rootless) {
     report.controllers = parse_v1_controllers(read_file_if_exists("/proc/cgroups").value_or(""));
     report.hybrid = is_cgroup2(std::string(cgroup_mount) + "/unified");
     if (rootless) {
-        report.limits_note = "cgroup v1 is not delegated to unprivileged users: --memory, --cpus and "
-                             "--pids-limit are ignored with a warning";
+        report.limits_note =
+            "cgroup v1 is not delegated to unprivileged users: --memory, --cpus and "
+            "--pids-limit are ignored with a warning";
         return;
     }
     auto missing = missing_limit_controllers(report.controllers);

@@ -55,7 +55,8 @@ json subordinate_ids_json(const rootless::UserIds& user, bool rootless) {
         report["note"] = "no subordinate ids for " + user.name + " in " +
                          (user.subuids.empty() ? user.subuid_file : user.subgid_file) +
                          ": containers get a single-id mapping (your own id as root); add a range with "
-                         "usermod --add-subuids 100000-165535 --add-subgids 100000-165535 " + user.name;
+                         "usermod --add-subuids 100000-165535 --add-subgids 100000-165535 " +
+                         user.name;
     return report;
 }
 
@@ -76,8 +77,8 @@ json network_json() {
 }
 
 json store_json(const InfoRequest& request, bool rootless) {
-    auto paths = storage::default_storage_paths(storage::PathEnvironment::from_process(), request.root,
-                                                request.runroot);
+    auto paths =
+        storage::default_storage_paths(storage::PathEnvironment::from_process(), request.root, request.runroot);
     storage::DriverProbes probes;
     if (!request.storage_driver) {
         make_directories(paths.graph_root, 0700);
@@ -122,7 +123,8 @@ json collect_host_info(const InfoRequest& request) {
     host["network"] = network_json();
     host["security"] = {{"rootless", rootless}};
     auto platform = host_platform();
-    json version = {{"Version", berth_version}, {"GitCommit", berth_git_commit},
+    json version = {{"Version", berth_version},
+                    {"GitCommit", berth_git_commit},
                     {"OsArch", platform.os + "/" + platform.architecture}};
     return {{"host", host}, {"store", store_json(request, rootless)}, {"version", version}};
 }

@@ -10,8 +10,8 @@
 namespace berth::engine {
 
 struct InfoRequest {
-    std::optional<std::string> root;     // --root
-    std::optional<std::string> runroot;  // --runroot
+    std::optional<std::string> root;                      // --root
+    std::optional<std::string> runroot;                   // --runroot
     std::optional<storage::RootfsDriver> storage_driver;  // --storage-driver
 };
 

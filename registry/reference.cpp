@@ -241,9 +241,7 @@ std::string too_long_problem() {
     return "repository name too long (more than " + std::to_string(max_name_length) + " characters)";
 }
 
-bool is_full_image_id(std::string_view text) {
-    return text.size() == full_id_length && all_chars(text, is_lower_hex);
-}
+bool is_full_image_id(std::string_view text) { return text.size() == full_id_length && all_chars(text, is_lower_hex); }
 
 }  // namespace
 

@@ -40,9 +40,8 @@ IdMapHelper check_id_map_helper(std::string_view name) {
         return helper;
     }
     const char* capability = needed == CAP_SETGID ? "cap_setgid" : "cap_setuid";
-    helper.problem = *helper.path + " is neither setuid root nor has " + capability +
-                     "; fix it with: chmod u+s " + *helper.path + " (or setcap " + capability + "+ep " +
-                     *helper.path + ")";
+    helper.problem = *helper.path + " is neither setuid root nor has " + capability + "; fix it with: chmod u+s " +
+                     *helper.path + " (or setcap " + capability + "+ep " + *helper.path + ")";
     return helper;
 }
 

@@ -82,8 +82,7 @@ std::string wait_for_probe(pid_t child, UniqueFd report) {
 
 std::string overlay_mount_problem(const std::string& base_dir, bool in_user_namespace) {
     TempDir scratch(base_dir, ".overlay-probe-");
-    for (const char* part : {"/lower", "/upper", "/work", "/merged"})
-        make_directories(scratch.path() + part, 0700);
+    for (const char* part : {"/lower", "/upper", "/work", "/merged"}) make_directories(scratch.path() + part, 0700);
 
     ProbePlan plan;
     plan.in_user_namespace = in_user_namespace;

@@ -34,8 +34,8 @@ DriverChoice choose_rootfs_driver(const DriverProbes& probes, bool rootless, std
     }
     if (probes.overlay_problem.empty()) {
         choice.driver = RootfsDriver::overlay;
-        choice.reason = rootless ? "kernel overlayfs can be mounted inside a user namespace"
-                                 : "kernel overlayfs is available";
+        choice.reason =
+            rootless ? "kernel overlayfs can be mounted inside a user namespace" : "kernel overlayfs is available";
         return choice;
     }
     choice.rejected.push_back("overlay: " + probes.overlay_problem);

@@ -93,7 +93,10 @@ std::vector<Node> parse_nodes(const std::vector<Token>& tokens, size_t& index, s
             nodes.push_back({NodeKind::value, token.text, {}, {}});
             continue;
         }
-        Node block{is_range ? NodeKind::range : NodeKind::condition, std::string(trim(token.text.substr(is_range ? 6 : 3))), {}, {}};
+        Node block{is_range ? NodeKind::range : NodeKind::condition,
+                   std::string(trim(token.text.substr(is_range ? 6 : 3))),
+                   {},
+                   {}};
         std::string stop;
         block.body = parse_nodes(tokens, index, stop);
         if (stop == "else" && is_if) block.otherwise = parse_nodes(tokens, index, stop);
@@ -146,9 +149,8 @@ json evaluate(const std::string& action, const json& data) {
         if (words[0] == "json") return argument.dump();
         std::string text = print_value(argument);
         if (words[0] == "upper" || words[0] == "lower") {
-            std::transform(text.begin(), text.end(), text.begin(), [&](unsigned char c) {
-                return words[0] == "upper" ? std::toupper(c) : std::tolower(c);
-            });
+            std::transform(text.begin(), text.end(), text.begin(),
+                           [&](unsigned char c) { return words[0] == "upper" ? std::toupper(c) : std::tolower(c); });
             return text;
         }
         template_error("function \"" + words[0] + "\" not defined", action);

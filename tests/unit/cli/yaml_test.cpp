@@ -5,15 +5,14 @@
 namespace berth::cli {
 
 TEST(Yaml, NestsMapsAndListsAndQuotesWhatNeedsIt) {
-    nlohmann::json document = {
-        {"host",
-         {{"arch", "amd64"},
-          {"empty", ""},
-          {"list", {"a", "b"}},
-          {"maps", {{{"container_id", 0}, {"size", 1}}}},
-          {"none", nlohmann::json::array()},
-          {"number", "123"},
-          {"rootless", true}}}};
+    nlohmann::json document = {{"host",
+                                {{"arch", "amd64"},
+                                 {"empty", ""},
+                                 {"list", {"a", "b"}},
+                                 {"maps", {{{"container_id", 0}, {"size", 1}}}},
+                                 {"none", nlohmann::json::array()},
+                                 {"number", "123"},
+                                 {"rootless", true}}}};
     EXPECT_EQ(to_yaml(document),
               "host:\n"
               "  arch: amd64\n"

@@ -11,8 +11,8 @@ namespace berth::registry {
 namespace {
 
 const std::string sha256_hex(64, 'a');
-const std::string sha256_digest = "sha256:" + std::string("0123456789abcdef0123456789abcdef") +
-                                  "0123456789abcdef0123456789abcdef";
+const std::string sha256_digest =
+    "sha256:" + std::string("0123456789abcdef0123456789abcdef") + "0123456789abcdef0123456789abcdef";
 
 // One input that must parse, and the fields it must parse into.
 struct ValidCase {
@@ -44,7 +44,7 @@ std::vector<ValidCase> valid_cases() {
         {"my-registry.example.com:8443/team/app", {"my-registry.example.com:8443", "team/app", "", ""}},
         {"a.b-c.d---e/f", {"a.b-c.d---e", "f", "", ""}},
         {"a.b-c__d---e/f", {"", "a.b-c__d---e/f", "", ""}},  // '_' is not allowed in a domain
-        {"a_b.com/x", {"", "a_b.com/x", "", ""}},  // not a valid domain, so part of the path
+        {"a_b.com/x", {"", "a_b.com/x", "", ""}},            // not a valid domain, so part of the path
         {"foo/bar", {"", "foo/bar", "", ""}},
         {"foo_bar/baz-qux/a.b", {"", "foo_bar/baz-qux/a.b", "", ""}},
         {"a__b", {"", "a__b", "", ""}},
@@ -301,7 +301,10 @@ TEST(HasExplicitDomainTest, AgreesWithParse) {
 
 TEST(LooksLikeImageIdTest, AcceptsHexIds) {
     const std::vector<std::string> ids = {
-        "abc", "0123456789ab", sha256_hex, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "abc",
+        "0123456789ab",
+        sha256_hex,
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
         "sha256:" + sha256_hex,
     };
     for (const std::string& text : ids) {
