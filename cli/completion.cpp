@@ -170,6 +170,11 @@ _berth() {
         :files) compopt -o filenames 2>/dev/null; COMPREPLY+=($(compgen -f -- "$cur")) ;;
         :dirs) compopt -o filenames 2>/dev/null; COMPREPLY+=($(compgen -d -- "$cur")) ;;
     esac
+    # Bash replaces only the text after "=" (a word break): drop "--option=" from the answers.
+    if [[ $cur == *=* && $COMP_WORDBREAKS == *=* ]]; then
+        local prefix=${cur%%=*}=
+        COMPREPLY=("${COMPREPLY[@]#"$prefix"}")
+    fi
     if declare -F __ltrim_colon_completions >/dev/null; then
         __ltrim_colon_completions "$cur"
     fi

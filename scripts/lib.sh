@@ -13,7 +13,7 @@ RUNTIME_PACKAGES=(uidmap fuse-overlayfs slirp4netns passt ca-certificates)
 # the shells and man for completion and man-page tests.
 TEST_PACKAGES=(libgtest-dev libgmock-dev python3 python3-pytest python3-requests
   docker-registry busybox-static zstd openssl util-linux passwd
-  bash-completion man-db groff-base clang-format)
+  bash-completion man-db groff-base clang-format zsh fish tmux python3-yaml)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

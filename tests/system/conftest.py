@@ -1,5 +1,7 @@
 """pytest fixtures for berth's system tests."""
 
+import pwd
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,7 +12,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fixtures import oci  # noqa: E402
 from fixtures.registry import Registry  # noqa: E402
 from fixtures.runner import Berth, default_binary, staged_binary  # noqa: E402
-from fixtures.users import ensure_test_user  # noqa: E402
+from fixtures.users import account, ensure_test_user  # noqa: E402
+
+NOSUBID_USER = "berthnosub"
 
 
 @pytest.fixture
@@ -48,6 +52,31 @@ def busybox_index() -> oci.Index:
 @pytest.fixture(scope="session")
 def test_user():
     return ensure_test_user()
+
+
+@pytest.fixture(scope="session")
+def nosubid_user():
+    """A throw-away account without subordinate id ranges, deleted at the end of the session.
+
+    Debian's useradd gives new users subordinate ids; SUB_[UG]ID_COUNT=0 turns that off and any
+    range left by an earlier run is removed with usermod.
+    """
+    try:
+        pwd.getpwnam(NOSUBID_USER)
+    except KeyError:
+        subprocess.run(["useradd", "-m", "-s", "/bin/bash", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0",
+                        NOSUBID_USER], check=True)
+    user = account(NOSUBID_USER)
+    drop = [arg for flag, ranges in (("--del-subuids", user.subuids), ("--del-subgids", user.subgids))
+            for r in ranges for arg in (flag, f"{r.start}-{r.end - 1}")]
+    if drop:
+        subprocess.run(["usermod", *drop, NOSUBID_USER], check=True)
+        user = account(NOSUBID_USER)
+    try:
+        assert not user.subuids and not user.subgids, f"{NOSUBID_USER} still has subordinate ids"
+        yield user
+    finally:
+        subprocess.run(["userdel", "-r", NOSUBID_USER], stderr=subprocess.DEVNULL, check=False)
 
 
 @pytest.fixture(scope="session")
