@@ -374,3 +374,22 @@ def test_fish_completes_option_values(source_dir, shell_env):
     assert fish_complete(source_dir, shell_env, "berth --storage-driver=v") == ["--storage-driver=vfs"]
     got = fish_complete(source_dir, shell_env, "berth info --f")
     assert [line.split("\t")[0] for line in got] == ["--format"]
+
+
+def test_cmake_install_puts_binary_man_pages_and_completions_in_place(berth_binary, source_dir, tmp_path):
+    build_dir = Path(os.environ.get("BERTH_BUILD_DIR") or berth_binary.parent.parent)
+    prefix = tmp_path / "prefix"
+    result = run(["cmake", "--install", str(build_dir), "--prefix", str(prefix)])
+    assert result.returncode == 0, result.stderr
+    assert os.access(prefix / "bin" / "berth", os.X_OK)
+    for page in (source_dir / "man").glob("*.1"):
+        assert (prefix / "share" / "man" / "man1" / page.name).read_bytes() == page.read_bytes()
+    completions = {
+        "share/bash-completion/completions/berth": "berth.bash",
+        "share/zsh/vendor-completions/_berth": "_berth",
+        "share/fish/vendor_completions.d/berth.fish": "berth.fish",
+    }
+    for installed, checked_in in completions.items():
+        assert (prefix / installed).read_bytes() == (source_dir / "completions" / checked_in).read_bytes()
+    version = run([str(prefix / "bin" / "berth"), "--version"])
+    assert version.stdout.startswith("berth version ")
