@@ -7,6 +7,8 @@
 namespace berth::cli {
 
 void add_system_commands(CommandTree& tree, const GlobalOptions& globals);  // info, version
-void add_shell_commands(CommandTree& tree);                                 // help, completion, __complete
+void add_shell_commands(CommandTree& tree);
+void add_image_commands(CommandTree& tree, const GlobalOptions& globals);  // pull, images, rmi, tag // help,
+                                                                           // completion, __complete
 
 }  // namespace berth::cli

@@ -1,0 +1,18 @@
+// Podman-style tables: columns padded to their widest cell, separated by spaces.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace berth::cli {
+
+std::string format_table(const std::vector<std::vector<std::string>>& rows);
+
+// "4.5 MB", "120 kB", "12 B" (decimal units with three significant digits, as Podman).
+std::string human_size(uint64_t bytes);
+
+// "3 minutes ago", "About an hour ago", "2 weeks ago" (as Podman's CREATED column).
+std::string human_age(int64_t seconds);
+
+}  // namespace berth::cli

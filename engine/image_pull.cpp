@@ -1,0 +1,183 @@
+#include "engine/image_pull.hpp"
+
+#include <fcntl.h>
+
+#include <ctime>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "common/error.hpp"
+#include "common/unique_fd.hpp"
+#include "engine/image_manifest.hpp"
+#include "registry/client.hpp"
+#include "registry/media_types.hpp"
+#include "registry/reference.hpp"
+#include "storage/blob_store.hpp"
+#include "storage/chain_id.hpp"
+#include "storage/image_store.hpp"
+#include "storage/layer_store.hpp"
+#include "storage/layer_unpack.hpp"
+
+namespace berth::engine {
+namespace {
+
+namespace media_type = registry::media_type;
+
+struct Stores {
+    storage::BlobStore blobs;
+    storage::LayerStore layers;
+    storage::ImageStore images;
+    explicit Stores(const std::string& root) : blobs(root), layers(root), images(root) {}
+};
+
+void report(const PullRequest& request, const std::string& line) {
+    if (request.report) request.report(line);
+}
+
+std::vector<std::string> manifest_accept_list() {
+    return {media_type::manifest_types.begin(), media_type::manifest_types.end()};
+}
+
+// Fetches a layer blob, storing the compressed bytes and unpacking them as they arrive; keeps
+// either both (digest verified) or nothing.
+void fetch_layer(registry::RegistryClient& client, Stores& stores, const Descriptor& layer, const std::string& chain_id,
+                 const std::string& diff_id, bool rootless) {
+    auto pending = stores.layers.begin(chain_id);
+    UniqueFd root(::open(pending.diff_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw_last_errno("open " + pending.diff_path());
+    auto writer = stores.blobs.begin_write();
+    registry::BlobReader reader(client, layer.digest, layer.size);
+    auto read_chunk = [&](char* buffer, size_t size) {
+        size_t got = reader.read(buffer, size);
+        writer.write(buffer, got);
+        return got;
+    };
+    storage::UnpackOptions options;
+    options.rootless = rootless;
+    auto unpacked = storage::unpack_layer(read_chunk, root.get(), options);
+    char rest[65536];
+    while (read_chunk(rest, sizeof rest) > 0) {
+    }
+    reader.finish();
+    writer.commit(layer.digest, layer.size);
+    stores.layers.commit(pending, chain_id, diff_id, layer.digest, unpacked.bytes);
+}
+
+// Fetches every missing layer, one thread each; rethrows the first failure after all have ended.
+uint64_t fetch_layers(const PullRequest& request, registry::RegistryClient& client, Stores& stores,
+                      const ImageManifest& manifest, const std::vector<std::string>& diff_ids,
+                      const std::vector<std::string>& chain) {
+    std::vector<std::thread> workers;
+    std::vector<std::exception_ptr> failures(manifest.layers.size());
+    std::mutex report_mutex;
+    for (size_t i = 0; i < manifest.layers.size(); ++i) {
+        const auto& layer = manifest.layers[i];
+        if (stores.layers.contains(chain[i])) {
+            report(request, "Copying blob " + layer.digest.substr(7, 12) + " skipped: already exists");
+            continue;
+        }
+        workers.emplace_back([&, i] {
+            try {
+                fetch_layer(client, stores, manifest.layers[i], chain[i], diff_ids[i], request.rootless);
+                std::lock_guard lock(report_mutex);
+                report(request, "Copying blob " + manifest.layers[i].digest.substr(7, 12) + " done");
+            } catch (...) {
+                failures[i] = std::current_exception();
+            }
+        });
+    }
+    for (auto& worker : workers) worker.join();
+    for (auto& failure : failures)
+        if (failure) std::rethrow_exception(failure);
+    uint64_t total = 0;
+    for (const auto& layer : manifest.layers) total += layer.size;
+    return total;
+}
+
+struct ResolvedManifest {
+    registry::Manifest manifest;
+    std::string index_digest;
+};
+
+ResolvedManifest resolve_manifest(const PullRequest& request, registry::RegistryClient& client,
+                                  const registry::Reference& reference) {
+    std::string tag_or_digest = reference.digest.empty() ? reference.tag : reference.digest;
+    std::string where = "manifest " + reference.to_string();
+    auto fetched = client.get_manifest(tag_or_digest, manifest_accept_list());
+    if (media_type::is_schema1(fetched.media_type))
+        throw Error(where +
+                    ": Docker schema 1 images are not supported (the image must be re-pushed in a "
+                    "current format)");
+    if (!media_type::is_index(fetched.media_type)) return {std::move(fetched), ""};
+    Platform wanted = request.platform.value_or(host_platform());
+    auto chosen = select_platform(parse_index(fetched.body, where), wanted, where);
+    auto image = client.get_manifest(chosen.digest, manifest_accept_list());
+    if (!media_type::is_image_manifest(image.media_type) || media_type::is_schema1(image.media_type))
+        throw Error(where + ": the entry for " + wanted.os + "/" + wanted.architecture + " is not an image manifest (" +
+                    image.media_type + ")");
+    ResolvedManifest resolved{std::move(image), fetched.digest};
+    return resolved;
+}
+
+registry::ClientOptions client_options(const PullRequest& request) {
+    registry::ClientOptions options;
+    options.tls_verify = request.tls_verify;
+    options.plain_http = !request.tls_verify;
+    options.credentials = request.credentials;
+    return options;
+}
+
+}  // namespace
+
+std::string pull_image(const PullRequest& request) {
+    auto reference = registry::normalize_reference(registry::parse_reference(request.reference));
+    Stores stores(request.graph_root);
+    stores.layers.remove_stale_temporaries();
+    stores.blobs.remove_stale_temporaries();
+    report(request, "Trying to pull " + reference.to_string() + "...");
+
+    registry::RegistryClient client(reference.domain, reference.path, client_options(request));
+    auto resolved = resolve_manifest(request, client, reference);
+    std::string where = "manifest " + resolved.manifest.digest + " of " + reference.to_string();
+    auto manifest = parse_image_manifest(resolved.manifest.body, where);
+
+    report(request, "Getting image source signatures");
+    std::string config_body;
+    client.fetch_blob(manifest.config.digest, manifest.config.size,
+                      [&](const char* data, size_t size) { config_body.append(data, size); });
+    auto config = parse_image_config(config_body, "config " + manifest.config.digest);
+    if (config.diff_ids.size() != manifest.layers.size())
+        throw Error(where + ": " + std::to_string(manifest.layers.size()) + " layers but the config lists " +
+                    std::to_string(config.diff_ids.size()) + " diff ids");
+    auto chain = storage::chain_ids(config.diff_ids);
+    uint64_t size = fetch_layers(request, client, stores, manifest, config.diff_ids, chain);
+
+    report(request, "Copying config " + manifest.config.digest.substr(7, 12) + " done");
+    stores.blobs.put(manifest.config.digest, config_body);
+    stores.blobs.put(resolved.manifest.digest, resolved.manifest.body);
+    report(request, "Writing manifest to image destination");
+
+    storage::ImageRecord record;
+    record.id = manifest.config.digest;
+    if (auto existing = stores.images.find(record.id)) record = *existing;
+    std::string name = reference.name() + ":" + (reference.tag.empty() ? "latest" : reference.tag);
+    if (reference.digest.empty() && std::find(record.names.begin(), record.names.end(), name) == record.names.end())
+        record.names.push_back(name);
+    if (std::find(record.digests.begin(), record.digests.end(), resolved.manifest.digest) == record.digests.end())
+        record.digests.push_back(resolved.manifest.digest);
+    record.manifest_digest = resolved.manifest.digest;
+    record.manifest_media_type = resolved.manifest.media_type;
+    if (!resolved.index_digest.empty()) record.index_digest = resolved.index_digest;
+    record.layers = chain;
+    record.diff_ids = config.diff_ids;
+    record.layer_digests.clear();
+    for (const auto& layer : manifest.layers) record.layer_digests.push_back(layer.digest);
+    record.created = config.created;
+    record.size = static_cast<int64_t>(size);
+    record.pulled_at = static_cast<int64_t>(std::time(nullptr));
+    stores.images.put(record);
+    return record.id;
+}
+
+}  // namespace berth::engine

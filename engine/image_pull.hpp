@@ -1,0 +1,28 @@
+// `berth pull`: an image from a registry into the local store, verified, atomically.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/platform.hpp"
+#include "registry/auth.hpp"
+
+namespace berth::engine {
+
+struct PullRequest {
+    std::string reference;  // as the user typed it
+    std::string graph_root;
+    std::optional<Platform> platform;  // default: this host
+    bool tls_verify = true;            // false: plain HTTP, as for an insecure registry
+    std::optional<registry::Credentials> credentials;
+    bool rootless = false;                           // unpacking inside the user namespace
+    std::function<void(const std::string&)> report;  // progress lines (may be null)
+};
+
+// Pulls the image and returns its id (the config digest). Layers are fetched in parallel and
+// unpacked while they arrive; every blob is checked against its digest before anything that came
+// from it is kept, and the image is listed only once all of it is stored.
+std::string pull_image(const PullRequest& request);
+
+}  // namespace berth::engine

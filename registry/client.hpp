@@ -1,0 +1,105 @@
+// A client for one repository of an OCI distribution-spec registry (libcurl): manifests, blobs, authentication.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "registry/auth.hpp"
+
+namespace berth::registry {
+
+struct ClientOptions {
+    bool tls_verify = true;
+    bool plain_http = false;  // talk http:// (an insecure registry); otherwise https://
+    std::optional<Credentials> credentials;
+    std::string user_agent = "berth";
+    int max_attempts = 4;       // per request, on 5xx, 429 and connection errors, with exponential back-off
+    long retry_delay_ms = 200;  // the first back-off; each further one doubles it
+    long stall_seconds = 30;    // abort (and retry) a transfer when under 1 byte/s arrives for this long
+    size_t max_manifest_bytes = size_t{4} * 1024 * 1024;
+};
+
+struct Manifest {
+    std::string media_type;
+    std::string digest;  // "sha256:<hex>" of body
+    std::string body;
+};
+
+// Talks to one repository of one registry. Thread-safe: several threads (such as BlobReaders) may use one client at
+// once; each request runs on its own libcurl handle, and the authentication state is shared between them.
+//
+// Authentication starts anonymous. On a 401 the client answers the registry's challenge: Basic with the
+// credentials, Bearer with a token from the challenge's realm (for the challenge's scope, else pull access to the
+// repository), and keeps using that for later requests, fetching a new token when the registry rejects the old one.
+// Redirects are followed (at most 10), without the Authorization header when they lead to another host.
+//
+// Errors are berth::Error naming the registry, the repository and what was asked for.
+class RegistryClient {
+public:
+    // host as in a Reference ("docker.io" means registry-1.docker.io; "localhost:5000"), repository as its path
+    // ("library/busybox").
+    RegistryClient(std::string host, std::string repository, ClientOptions options = {});
+    ~RegistryClient();
+    RegistryClient(const RegistryClient&) = delete;
+    RegistryClient& operator=(const RegistryClient&) = delete;
+
+    const std::string& host() const;
+    const std::string& repository() const;
+
+    // GET /v2/<repository>/manifests/<reference> (a tag or a digest), accepting the given media types (all that
+    // berth understands when empty). Checks that the body is at most max_manifest_bytes and that its sha256 is the
+    // reference when that is a digest, else the Docker-Content-Digest header when there is one. The media type is
+    // the Content-Type, or what the body says when the header is missing or generic (application/json, ...).
+    // Errors read "reading manifest <reference> in <host>/<repository>: <why>", e.g. "manifest unknown".
+    Manifest get_manifest(const std::string& reference, const std::vector<std::string>& accept);
+
+    // Streams GET /v2/<repository>/blobs/<digest> into sink as the bytes arrive, hashing them. A connection that
+    // breaks mid-transfer is resumed with a Range request; sink sees every byte exactly once. At the end the size
+    // (when expected_size is given) and the digest are checked: a mismatch throws
+    // Error("blob <digest>: digest mismatch: got <actual>"), and everything sink got must then be thrown away.
+    // progress, when given, is called now and then with the number of bytes so far, and once at the end.
+    // Exceptions thrown by sink or progress stop the transfer and come out of fetch_blob unchanged.
+    void fetch_blob(const std::string& digest, std::optional<uint64_t> expected_size,
+                    const std::function<void(const char* data, size_t size)>& sink,
+                    const std::function<void(uint64_t bytes)>& progress = nullptr);
+
+    // HEAD /v2/<repository>/blobs/<digest>: whether the registry has the blob.
+    bool blob_exists(const std::string& digest);
+
+private:
+    friend class BlobReader;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// A blob as a stream to read from, downloaded by fetch_blob on a thread of its own into a bounded buffer (1 MiB),
+// so that a consumer such as a tar unpacker can read while the download goes on. The client must outlive the
+// reader; progress is called on the download thread.
+class BlobReader {
+public:
+    BlobReader(RegistryClient& client, std::string digest, std::optional<uint64_t> expected_size,
+               std::function<void(uint64_t)> progress = nullptr);
+    // Stops the download (promptly, even while it waits for the network) and waits for its thread.
+    ~BlobReader();
+    BlobReader(const BlobReader&) = delete;
+    BlobReader& operator=(const BlobReader&) = delete;
+
+    // Copies up to size bytes into buffer and returns how many, waiting for at least one; 0 at the end of the blob.
+    // Rethrows the download's error (such as a digest mismatch) as soon as there is one, at every call.
+    size_t read(char* buffer, size_t size);
+
+    // Reads and drops whatever the consumer did not read, so that the whole blob is verified, waits for the download
+    // thread, and rethrows its error, if any.
+    void finish();
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace berth::registry

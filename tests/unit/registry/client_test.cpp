@@ -1,0 +1,889 @@
+#include "registry/client.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/digest.hpp"
+#include "common/error.hpp"
+#include "common/unique_fd.hpp"
+#include "registry/media_types.hpp"
+
+namespace berth::registry {
+namespace {
+
+// ---- A tiny HTTP/1.1 server on 127.0.0.1 for the client to talk to ----
+
+struct HttpRequest {
+    std::string method;
+    std::string target;  // path and query as sent
+    std::string path;
+    std::multimap<std::string, std::string> query;  // percent-decoded
+    std::map<std::string, std::string> headers;     // lowercase names
+    std::string body;
+
+    std::string header(const std::string& name) const {
+        auto it = headers.find(name);
+        return it == headers.end() ? std::string() : it->second;
+    }
+    bool has_header(const std::string& name) const { return headers.count(name) > 0; }
+    std::vector<std::string> query_values(const std::string& name) const {
+        std::vector<std::string> values;
+        for (auto [it, end] = query.equal_range(name); it != end; ++it) values.push_back(it->second);
+        return values;
+    }
+};
+
+struct HttpReply {
+    int status = 200;
+    std::string reason = "OK";
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    // Send only this many body bytes (Content-Length still promises all of them), then close the connection,
+    // or, with hang, keep it open and silent until the client goes away.
+    std::optional<size_t> truncate_after;
+    bool hang = false;
+};
+
+HttpReply reply(int status, std::string reason, std::string body = {},
+                std::vector<std::pair<std::string, std::string>> headers = {}) {
+    HttpReply r;
+    r.status = status;
+    r.reason = std::move(reason);
+    r.body = std::move(body);
+    r.headers = std::move(headers);
+    return r;
+}
+
+using Handler = std::function<HttpReply(const HttpRequest&)>;
+
+std::string to_lower(std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
+
+std::string percent_decode(std::string_view text) {
+    std::string decoded;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%' && i + 2 < text.size()) {
+            decoded += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+            i += 2;
+        } else if (text[i] == '+') {
+            decoded += ' ';
+        } else {
+            decoded += text[i];
+        }
+    }
+    return decoded;
+}
+
+class TestServer {
+public:
+    explicit TestServer(Handler handler) : handler_(std::move(handler)) {
+        listener_.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (!listener_) throw std::runtime_error("socket failed");
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        address.sin_port = 0;
+        if (::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+            ::listen(listener_.get(), 64) != 0) {
+            throw std::runtime_error("bind or listen failed");
+        }
+        socklen_t length = sizeof address;
+        ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&address), &length);
+        port_ = ntohs(address.sin_port);
+        acceptor_ = std::thread([this] { accept_loop(); });
+    }
+
+    ~TestServer() {
+        stopping_ = true;
+        ::shutdown(listener_.get(), SHUT_RDWR);
+        acceptor_.join();
+        std::vector<std::thread> workers;
+        {
+            std::lock_guard lock(mutex_);
+            for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
+            workers.swap(workers_);
+        }
+        for (std::thread& worker : workers) worker.join();
+    }
+
+    int port() const { return port_; }
+    std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+    int request_count() const { return count_.load(); }
+    std::vector<HttpRequest> requests() const {
+        std::lock_guard lock(mutex_);
+        return requests_;
+    }
+
+private:
+    void accept_loop() {
+        for (;;) {
+            int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+            if (fd < 0) {
+                if (stopping_) return;
+                if (errno == EINTR || errno == ECONNABORTED) continue;
+                return;
+            }
+            std::lock_guard lock(mutex_);
+            if (stopping_) {
+                ::close(fd);
+                return;
+            }
+            int one = 1;
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            open_fds_.push_back(fd);
+            workers_.emplace_back([this, fd] { serve(fd); });
+        }
+    }
+
+    // Reads one request; false when the connection ends first.
+    bool read_request(int fd, std::string& buffer, HttpRequest& request) {
+        size_t end;
+        while ((end = buffer.find("\r\n\r\n")) == std::string::npos) {
+            if (!receive(fd, buffer)) return false;
+        }
+        std::string head = buffer.substr(0, end);
+        buffer.erase(0, end + 4);
+        size_t line_end = head.find("\r\n");
+        std::string request_line = head.substr(0, line_end);
+        size_t first = request_line.find(' ');
+        size_t second = request_line.find(' ', first + 1);
+        request.method = request_line.substr(0, first);
+        request.target = request_line.substr(first + 1, second - first - 1);
+        size_t question = request.target.find('?');
+        request.path = request.target.substr(0, question);
+        if (question != std::string::npos) {
+            std::string query = request.target.substr(question + 1);
+            size_t start = 0;
+            while (start <= query.size()) {
+                size_t amp = std::min(query.find('&', start), query.size());
+                std::string pair = query.substr(start, amp - start);
+                size_t equals = pair.find('=');
+                if (!pair.empty()) {
+                    request.query.emplace(percent_decode(pair.substr(0, equals)),
+                                          equals == std::string::npos ? "" : percent_decode(pair.substr(equals + 1)));
+                }
+                start = amp + 1;
+            }
+        }
+        size_t position = line_end == std::string::npos ? head.size() : line_end + 2;
+        while (position < head.size()) {
+            size_t next = std::min(head.find("\r\n", position), head.size());
+            std::string line = head.substr(position, next - position);
+            size_t colon = line.find(':');
+            if (colon != std::string::npos) {
+                std::string value = line.substr(colon + 1);
+                value.erase(0, value.find_first_not_of(" \t"));
+                request.headers[to_lower(line.substr(0, colon))] = value;
+            }
+            position = next + 2;
+        }
+        size_t body_length = request.has_header("content-length") ? std::stoul(request.header("content-length")) : 0;
+        while (buffer.size() < body_length) {
+            if (!receive(fd, buffer)) return false;
+        }
+        request.body = buffer.substr(0, body_length);
+        buffer.erase(0, body_length);
+        return true;
+    }
+
+    bool receive(int fd, std::string& buffer) {
+        char chunk[65536];
+        ssize_t got = ::recv(fd, chunk, sizeof chunk, 0);
+        if (got <= 0) return false;
+        buffer.append(chunk, static_cast<size_t>(got));
+        return true;
+    }
+
+    static bool send_all(int fd, std::string_view data) {
+        while (!data.empty()) {
+            ssize_t sent = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+            if (sent <= 0) return false;
+            data.remove_prefix(static_cast<size_t>(sent));
+        }
+        return true;
+    }
+
+    // Waits until the client closes the connection or the server stops.
+    void wait_for_close(int fd, int max_ms) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(max_ms);
+        while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
+            pollfd poller{fd, POLLIN, 0};
+            if (::poll(&poller, 1, 20) > 0) {
+                char scratch[4096];
+                if (::recv(fd, scratch, sizeof scratch, 0) <= 0) return;
+            }
+        }
+    }
+
+    void serve(int fd) {
+        std::string buffer;
+        for (;;) {
+            HttpRequest request;
+            if (!read_request(fd, buffer, request)) break;
+            {
+                std::lock_guard lock(mutex_);
+                requests_.push_back(request);
+            }
+            ++count_;
+            HttpReply answer = handler_(request);
+            std::string head = "HTTP/1.1 " + std::to_string(answer.status) + " " + answer.reason + "\r\n";
+            bool has_length = false;
+            for (const auto& [name, value] : answer.headers) {
+                head += name + ": " + value + "\r\n";
+                has_length = has_length || to_lower(name) == "content-length";
+            }
+            if (!has_length) head += "Content-Length: " + std::to_string(answer.body.size()) + "\r\n";
+            head += "\r\n";
+            std::string_view body = request.method == "HEAD" ? std::string_view() : std::string_view(answer.body);
+            if (answer.truncate_after) body = body.substr(0, *answer.truncate_after);
+            if (!send_all(fd, head) || !send_all(fd, body)) break;
+            if (answer.truncate_after) {
+                if (!answer.hang) ::shutdown(fd, SHUT_WR);
+                wait_for_close(fd, answer.hang ? 60'000 : 2'000);
+                break;
+            }
+        }
+        std::lock_guard lock(mutex_);
+        open_fds_.erase(std::find(open_fds_.begin(), open_fds_.end(), fd));
+        ::close(fd);
+    }
+
+    Handler handler_;
+    UniqueFd listener_;
+    int port_ = 0;
+    std::thread acceptor_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<int> count_{0};
+    mutable std::mutex mutex_;
+    std::vector<std::thread> workers_;
+    std::vector<int> open_fds_;
+    std::vector<HttpRequest> requests_;
+};
+
+// ---- Helpers ----
+
+const std::string repository = "library/busybox";
+const std::string manifests_path = "/v2/library/busybox/manifests/";
+const std::string blobs_path = "/v2/library/busybox/blobs/";
+
+ClientOptions test_options() {
+    ClientOptions options;
+    options.plain_http = true;
+    options.retry_delay_ms = 1;
+    options.stall_seconds = 10;
+    return options;
+}
+
+template <typename F>
+std::string error_of(F&& f) {
+    try {
+        f();
+    } catch (const Error& error) {
+        return error.what();
+    }
+    return "no error";
+}
+
+std::string random_bytes(size_t size, unsigned seed) {
+    std::mt19937 generator(seed);
+    std::string bytes(size, '\0');
+    for (char& c : bytes) c = static_cast<char>(generator() & 0xff);
+    return bytes;
+}
+
+const std::string manifest_body =
+    R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+    R"("config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:)" +
+    std::string(64, 'a') + R"(","size":2},"layers":[]})";
+
+HttpReply manifest_reply(const std::string& body = manifest_body,
+                         std::string content_type = std::string(media_type::oci_manifest)) {
+    return reply(200, "OK", body, {{"Content-Type", content_type}, {"Docker-Content-Digest", sha256_digest(body)}});
+}
+
+std::string fetch(RegistryClient& client, const std::string& digest, std::optional<uint64_t> size = std::nullopt,
+                  uint64_t* last_progress = nullptr) {
+    std::string received;
+    client.fetch_blob(
+        digest, size, [&](const char* data, size_t length) { received.append(data, length); },
+        [&](uint64_t bytes) {
+            if (last_progress != nullptr) *last_progress = bytes;
+        });
+    return received;
+}
+
+// ---- Manifests ----
+
+TEST(RegistryClient, ManifestByTag) {
+    TestServer server([](const HttpRequest& request) {
+        if (request.method == "GET" && request.path == manifests_path + "latest") return manifest_reply();
+        return reply(404, "Not Found");
+    });
+    RegistryClient client(server.host(), repository, test_options());
+    Manifest manifest = client.get_manifest(
+        "latest", {std::string(media_type::oci_manifest), std::string(media_type::docker_manifest)});
+    EXPECT_EQ(manifest.media_type, media_type::oci_manifest);
+    EXPECT_EQ(manifest.body, manifest_body);
+    EXPECT_EQ(manifest.digest, sha256_digest(manifest_body));
+    auto requests = server.requests();
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(requests[0].header("accept"),
+              "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json");
+    EXPECT_EQ(requests[0].header("user-agent"), "berth");
+    EXPECT_FALSE(requests[0].has_header("authorization"));
+}
+
+TEST(RegistryClient, ManifestAcceptsEverythingKnownByDefault) {
+    TestServer server([](const HttpRequest&) { return manifest_reply(); });
+    RegistryClient client(server.host(), repository, test_options());
+    client.get_manifest("latest", {});
+    std::string accept = server.requests().at(0).header("accept");
+    for (std::string_view type : media_type::manifest_types) EXPECT_NE(accept.find(type), std::string::npos) << type;
+}
+
+TEST(RegistryClient, ManifestByDigest) {
+    std::string digest = sha256_digest(manifest_body);
+    TestServer server([&](const HttpRequest& request) {
+        // No Docker-Content-Digest: the reference itself is checked.
+        if (request.path == manifests_path + digest) {
+            return reply(200, "OK", manifest_body, {{"Content-Type", std::string(media_type::oci_manifest)}});
+        }
+        return reply(200, "OK", manifest_body + " ", {{"Content-Type", std::string(media_type::oci_manifest)}});
+    });
+    RegistryClient client(server.host(), repository, test_options());
+    Manifest manifest = client.get_manifest(digest, {std::string(media_type::oci_manifest)});
+    EXPECT_EQ(manifest.digest, digest);
+    EXPECT_EQ(manifest.body, manifest_body);
+
+    std::string other = sha256_digest("something else");
+    EXPECT_EQ(error_of([&] { client.get_manifest(other, {std::string(media_type::oci_manifest)}); }),
+              "reading manifest " + other + " in " + server.host() + "/library/busybox: digest mismatch: got " +
+                  sha256_digest(manifest_body + " "));
+}
+
+TEST(RegistryClient, ManifestWithWrongDockerContentDigest) {
+    std::string wrong = sha256_digest("not the manifest");
+    TestServer server([&](const HttpRequest&) {
+        return reply(200, "OK", manifest_body,
+                     {{"Content-Type", std::string(media_type::oci_manifest)}, {"Docker-Content-Digest", wrong}});
+    });
+    RegistryClient client(server.host(), repository, test_options());
+    EXPECT_EQ(error_of([&] { client.get_manifest("latest", {}); }),
+              "reading manifest latest in " + server.host() + "/library/busybox: digest mismatch: " +
+                  "Docker-Content-Digest is " + wrong + ", got " + sha256_digest(manifest_body));
+}
+
+TEST(RegistryClient, ManifestMediaTypeFromTheBodyWhenTheHeaderIsGeneric) {
+    const std::string index = R"({"schemaVersion":2,"manifests":[]})";
+    const std::string docker = R"({"schemaVersion":2,"mediaType":")" + std::string(media_type::docker_manifest) +
+                               R"(","config":{},"layers":[]})";
+    const std::string schema1 = R"({"schemaVersion":1,"name":"x","tag":"y","signatures":[]})";
+    TestServer server([&](const HttpRequest& request) {
+        if (request.path == manifests_path + "index") return manifest_reply(index, "application/json");
+        if (request.path == manifests_path + "docker") return manifest_reply(docker, "text/plain; charset=utf-8");
+        if (request.path == manifests_path + "schema1") return reply(200, "OK", schema1);
+        return manifest_reply(manifest_body, "Application/VND.oci.image.manifest.v1+json; charset=utf-8");
+    });
+    RegistryClient client(server.host(), repository, test_options());
+    EXPECT_EQ(client.get_manifest("index", {}).media_type, media_type::oci_index);
+    EXPECT_EQ(client.get_manifest("docker", {}).media_type, media_type::docker_manifest);
+    EXPECT_EQ(client.get_manifest("schema1", {}).media_type, media_type::docker_schema1_signed_manifest);
+    EXPECT_EQ(client.get_manifest("latest", {}).media_type, media_type::oci_manifest);
+}
+
+TEST(RegistryClient, ManifestLargerThanTheLimit) {
+    std::string huge(size_t{4} * 1024 * 1024 + 1, ' ');
+    TestServer server([&](const HttpRequest&) { return manifest_reply(huge); });
+    RegistryClient client(server.host(), repository, test_options());
+    EXPECT_EQ(error_of([&] { client.get_manifest("latest", {}); }),
+              "manifest latest in " + server.host() + "/library/busybox is larger than 4 MiB");
+    EXPECT_EQ(server.request_count(), 1);
+
+    std::string exactly(size_t{4} * 1024 * 1024, ' ');
+    TestServer fitting([&](const HttpRequest&) { return manifest_reply(exactly); });
+    RegistryClient fitting_client(fitting.host(), repository, test_options());
+    EXPECT_EQ(fitting_client.get_manifest("latest", {}).body.size(), exactly.size());
+}
+
+TEST(RegistryClient, ManifestNotFound) {
+    TestServer server([](const HttpRequest& request) {
+        if (request.path == manifests_path + "json") {
+            return reply(404, "Not Found",
+                         R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]})",
+                         {{"Content-Type", "application/json"}});
+        }
+        if (request.path == "/v2/nosuch/manifests/latest") {
+            return reply(404, "Not Found",
+                         R"({"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]})");
+        }
+        return reply(404, "Not Found");
+    });
+    RegistryClient client(server.host(), repository, test_options());
+    EXPECT_EQ(error_of([&] { client.get_manifest("json", {}); }),
+              "reading manifest json in " + server.host() + "/library/busybox: manifest unknown");
+    EXPECT_EQ(error_of([&] { client.get_manifest("bare", {}); }),
+              "reading manifest bare in " + server.host() + "/library/busybox: manifest unknown");
+    RegistryClient nosuch(server.host(), "nosuch", test_options());
+    EXPECT_EQ(
+        error_of([&] { nosuch.get_manifest("latest", {}); }),
+        "reading manifest latest in " + server.host() + "/nosuch: name unknown: repository name not known to registry");
+    EXPECT_EQ(server.request_count(), 3);  // no retries for a 404
+}
+
+TEST(RegistryClient, ManifestReferenceIsChecked) {
+    RegistryClient client("127.0.0.1:1", repository, test_options());
+    EXPECT_EQ(error_of([&] { client.get_manifest("bad/tag", {}); }),
+              "reading manifest bad/tag in 127.0.0.1:1/library/busybox: invalid tag");
+    EXPECT_EQ(error_of([&] { client.get_manifest("sha512:abc", {}); }),
+              "reading manifest sha512:abc in 127.0.0.1:1/library/busybox: not a sha256 digest");
+}
+
+TEST(RegistryClient, ConnectionRefused) {
+    // Bind and close a socket to find a port nobody listens on.
+    int port;
+    {
+        TestServer server([](const HttpRequest&) { return reply(200, "OK"); });
+        port = server.port();
+    }
+    ClientOptions options = test_options();
+    options.max_attempts = 2;
+    RegistryClient client("127.0.0.1:" + std::to_string(port), repository, options);
+    std::string message = error_of([&] { client.get_manifest("latest", {}); });
+    std::string prefix = "reading manifest latest in 127.0.0.1:" + std::to_string(port) +
+                         "/library/busybox: GET http://127.0.0.1:" + std::to_string(port) +
+                         "/v2/library/busybox/manifests/latest: ";
+    EXPECT_EQ(message.substr(0, prefix.size()), prefix) << message;
+}
+
+// ---- Retries ----
+
+TEST(RegistryClient, ServerErrorThenSuccess) {
+    std::atomic<int> calls{0};
+    TestServer server([&](const HttpRequest&) {
+        if (calls++ == 0) return reply(500, "Internal Server Error", "oops");
+        return manifest_reply();
+    });
+    RegistryClient client(server.host(), repository, test_options());
+    EXPECT_EQ(client.get_manifest("latest", {}).body, manifest_body);
+    EXPECT_EQ(server.request_count(), 2);
+}
+
+TEST(RegistryClient, ServerErrorEveryTime) {
+    TestServer server([](const HttpRequest&) { return reply(503, "Service Unavailable"); });
+    RegistryClient client(server.host(), repository, test_options());
+    EXPECT_EQ(error_of([&] { client.get_manifest("latest", {}); }),
+              "reading manifest latest in " + server.host() +
+                  "/library/busybox: received unexpected HTTP status: 503 Service Unavailable");
+    EXPECT_EQ(server.request_count(), 4);
+}
+
+TEST(RegistryClient, TruncatedManifestIsFetchedAgain) {
+    std::atomic<int> calls{0};
+    TestServer server([&](const HttpRequest&) {
+        HttpReply answer = manifest_reply();
+        if (calls++ == 0) answer.truncate_after = 10;
+        return answer;
+    });
+    RegistryClient client(server.host(), repository, test_options());
+    EXPECT_EQ(client.get_manifest("latest", {}).body, manifest_body);
+    EXPECT_EQ(server.request_count(), 2);
+}
+
+// ---- Authentication ----
+
+TEST(RegistryClient, BasicChallengeThenSuccess) {
+    TestServer server([](const HttpRequest& request) {
+        if (request.header("authorization") != "Basic dXNlcjpwYXNz") {
+            return reply(401, "Unauthorized", "", {{"WWW-Authenticate", R"(Basic realm="Registry Realm")"}});
+        }
+        return manifest_reply();
+    });
+    ClientOptions options = test_options();
+    options.credentials = Credentials{"user", "pass"};
+    RegistryClient client(server.host(), repository, options);
+    EXPECT_EQ(client.get_manifest("latest", {}).body, manifest_body);
+    EXPECT_EQ(client.get_manifest("latest", {}).body, manifest_body);
+    auto requests = server.requests();
+    ASSERT_EQ(requests.size(), 3u);
+    EXPECT_FALSE(requests[0].has_header("authorization"));
+    EXPECT_EQ(requests[1].header("authorization"), "Basic dXNlcjpwYXNz");
+    EXPECT_EQ(requests[2].header("authorization"), "Basic dXNlcjpwYXNz");  // kept for later requests
+}
+
+TEST(RegistryClient, BasicChallengeWithoutOrWithWrongCredentials) {
+    TestServer server([](const HttpRequest& request) {
+        if (request.header("authorization") != "Basic dXNlcjpwYXNz") {
+            return reply(401, "Unauthorized", "", {{"WWW-Authenticate", R"(Basic realm="Registry Realm")"}});
+        }
+        return manifest_reply();
+    });
+    RegistryClient anonymous(server.host(), repository, test_options());
+    EXPECT_EQ(error_of([&] { anonymous.get_manifest("latest", {}); }),
+              "reading manifest latest in " + server.host() + "/library/busybox: authentication required for " +
+                  server.host());
+    ClientOptions options = test_options();
+    options.credentials = Credentials{"user", "wrong"};
+    RegistryClient wrong(server.host(), repository, options);
+    EXPECT_EQ(error_of([&] { wrong.get_manifest("latest", {}); }),
+              "reading manifest latest in " + server.host() + "/library/busybox: authentication required");
+}
+
+// A registry whose token server (at /token on the same host) gives "tok-<n>" to user:pass.
+struct BearerRegistry {
+    std::atomic<int> token_requests{0};
+    std::atomic<int> manifest_requests{0};
+    std::string challenge_scope = "repository:library/busybox:pull";
+    bool reject_tokens = false;
+    std::string blob;
+    TestServer server{[this](const HttpRequest& request) { return handle(request); }};
+
+    HttpReply handle(const HttpRequest& request) {
+        if (request.path == "/token") {
+            int n = ++token_requests;
+            if (request.header("authorization") != "Basic dXNlcjpwYXNz") {
+                return reply(401, "Unauthorized", R"({"details":"incorrect username or password"})");
+            }
+            return reply(200, "OK", R"({"token":"tok-)" + std::to_string(n) + R"(","expires_in":300})");
+        }
+        if (request.header("authorization").rfind("Bearer tok-", 0) != 0 || reject_tokens) {
+            std::string challenge = R"(Bearer realm="http://)" + request.header("host") + R"(/token",service="test")";
+            if (!challenge_scope.empty()) challenge += R"(,scope=")" + challenge_scope + R"(")";
+            return reply(401, "Unauthorized",
+                         R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})",
+                         {{"WWW-Authenticate", challenge}});
+        }
+        if (request.path.rfind(blobs_path, 0) == 0) return reply(200, "OK", blob);
+        ++manifest_requests;
+        return manifest_reply();
+    }
+};
+
+TEST(RegistryClient, BearerChallengeTokenAndReuse) {
+    BearerRegistry registry;
+    ClientOptions options = test_options();
+    options.credentials = Credentials{"user", "pass"};
+    RegistryClient client(registry.server.host(), repository, options);
+    EXPECT_EQ(client.get_manifest("latest", {}).body, manifest_body);
+    EXPECT_EQ(client.get_manifest("latest", {}).body, manifest_body);
+    EXPECT_EQ(registry.token_requests, 1);
+    EXPECT_EQ(registry.manifest_requests, 2);
+
+    auto requests = registry.server.requests();
+    ASSERT_EQ(requests.size(), 4u);
+    EXPECT_FALSE(requests[0].has_header("authorization"));
+    const HttpRequest& token = requests[1];
+    EXPECT_EQ(token.path, "/token");
+    EXPECT_EQ(token.query_values("service"), std::vector<std::string>{"test"});
+    EXPECT_EQ(token.query_values("scope"), std::vector<std::string>{"repository:library/busybox:pull"});
+    EXPECT_EQ(token.query_values("account"), std::vector<std::string>{"user"});
+    EXPECT_EQ(token.header("authorization"), "Basic dXNlcjpwYXNz");
+    EXPECT_EQ(requests[2].header("authorization"), "Bearer tok-1");
+    EXPECT_EQ(requests[3].header("authorization"), "Bearer tok-1");
+}
+
+TEST(RegistryClient, BearerChallengeWithoutScopeAsksForPull) {
+    BearerRegistry registry;
+    registry.challenge_scope.clear();
+    ClientOptions options = test_options();
+    options.credentials = Credentials{"user", "pass"};
+    RegistryClient client(registry.server.host(), repository, options);
+    client.get_manifest("latest", {});
+    auto requests = registry.server.requests();
+    ASSERT_EQ(requests.size(), 3u);
+    EXPECT_EQ(requests[1].query_values("scope"), std::vector<std::string>{"repository:library/busybox:pull"});
+}
+
+TEST(RegistryClient, BearerTokenRefused) {
+    BearerRegistry registry;
+    ClientOptions options = test_options();
+    options.credentials = Credentials{"user", "bad"};
+    RegistryClient client(registry.server.host(), repository, options);
+    EXPECT_EQ(error_of([&] { client.get_manifest("latest", {}); }),
+              "reading manifest latest in " + registry.server.host() +
+                  "/library/busybox: getting a token from http://" + registry.server.host() +
+                  "/token: invalid username/password: incorrect username or password");
+}
+
+TEST(RegistryClient, UnauthorizedAfterAuthentication) {
+    BearerRegistry registry;
+    registry.reject_tokens = true;
+    ClientOptions options = test_options();
+    options.credentials = Credentials{"user", "pass"};
+    RegistryClient client(registry.server.host(), repository, options);
+    EXPECT_EQ(error_of([&] { client.get_manifest("latest", {}); }),
+              "reading manifest latest in " + registry.server.host() +
+                  "/library/busybox: unauthorized: authentication required");
+    EXPECT_EQ(registry.token_requests, 1);
+}
+
+// ---- Blobs ----
+
+TEST(RegistryClient, BlobStreamsWithTheRightDigest) {
+    std::string blob = random_bytes(300'000, 1);
+    std::string digest = sha256_digest(blob);
+    TestServer server([&](const HttpRequest& request) {
+        if (request.path == blobs_path + digest) return reply(200, "OK", blob);
+        return reply(404, "Not Found");
+    });
+    RegistryClient client(server.host(), repository, test_options());
+    uint64_t progress = 0;
+    EXPECT_EQ(fetch(client, digest, blob.size(), &progress), blob);
+    EXPECT_EQ(progress, blob.size());
+    EXPECT_EQ(fetch(client, digest), blob);
+
+    std::string missing = sha256_digest("missing");
+    EXPECT_EQ(error_of([&] { fetch(client, missing); }),
+              "reading blob " + missing + " in " + server.host() + "/library/busybox: blob unknown");
+}
+
+TEST(RegistryClient, BlobWithWrongBytes) {
+    std::string digest = sha256_digest("hello there");
+    TestServer server([](const HttpRequest&) { return reply(200, "OK", "hello world"); });
+    RegistryClient client(server.host(), repository, test_options());
+    EXPECT_EQ(error_of([&] { fetch(client, digest); }),
+              "blob " + digest + ": digest mismatch: got " + sha256_digest("hello world"));
+}
+
+TEST(RegistryClient, BlobWithWrongSize) {
+    std::string digest = sha256_digest("hello world");
+    TestServer server([](const HttpRequest&) { return reply(200, "OK", "hello world"); });
+    RegistryClient client(server.host(), repository, test_options());
+    EXPECT_EQ(error_of([&] { fetch(client, digest, 5); }),
+              "reading blob " + digest + " in " + server.host() +
+                  "/library/busybox: size mismatch: expected 5 bytes, got 11");
+    EXPECT_EQ(error_of([&] { fetch(client, digest, 20); }),
+              "reading blob " + digest + " in " + server.host() +
+                  "/library/busybox: size mismatch: expected 20 bytes, got 11");
+}
+
+TEST(RegistryClient, TruncatedBlobIsResumedWithRange) {
+    std::string blob = random_bytes(300'000, 2);
+    std::string digest = sha256_digest(blob);
+    TestServer server([&](const HttpRequest& request) {
+        std::string range = request.header("range");
+        if (range.empty()) {
+            HttpReply answer = reply(200, "OK", blob);
+            answer.truncate_after = 100'000;
+            return answer;
+        }
+        size_t first = std::stoul(range.substr(std::string("bytes=").size()));
+        return reply(206, "Partial Content", blob.substr(first),
+                     {{"Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(blob.size() - 1) + "/" +
+                                            std::to_string(blob.size())}});
+    });
+    RegistryClient client(server.host(), repository, test_options());
+    EXPECT_EQ(fetch(client, digest, blob.size()), blob);
+    auto requests = server.requests();
+    ASSERT_EQ(requests.size(), 2u);
+    EXPECT_FALSE(requests[0].has_header("range"));
+    EXPECT_EQ(requests[1].header("range"), "bytes=100000-");
+}
+
+TEST(RegistryClient, TruncatedBlobIsResumedWhenTheServerIgnoresRange) {
+    std::string blob = random_bytes(300'000, 3);
+    std::string digest = sha256_digest(blob);
+    std::atomic<int> calls{0};
+    TestServer server([&](const HttpRequest&) {
+        HttpReply answer = reply(200, "OK", blob);
+        int call = calls++;
+        if (call < 2) answer.truncate_after = 100'000 * (call + 1);  // 100000 bytes, then 200000, then all
+        return answer;
+    });
+    RegistryClient client(server.host(), repository, test_options());
+    EXPECT_TRUE(fetch(client, digest, blob.size()) == blob);
+    auto requests = server.requests();
+    ASSERT_EQ(requests.size(), 3u);
+    EXPECT_EQ(requests[1].header("range"), "bytes=100000-");
+    EXPECT_EQ(requests[2].header("range"), "bytes=200000-");
+}
+
+TEST(RegistryClient, BlobRetriesAfterServerError) {
+    std::string blob = "layer bytes";
+    std::atomic<int> calls{0};
+    TestServer server([&](const HttpRequest&) {
+        if (calls++ == 0) return reply(502, "Bad Gateway");
+        return reply(200, "OK", blob);
+    });
+    RegistryClient client(server.host(), repository, test_options());
+    EXPECT_EQ(fetch(client, sha256_digest(blob)), blob);
+    EXPECT_EQ(server.request_count(), 2);
+}
+
+TEST(RegistryClient, SinkExceptionsStopTheTransfer) {
+    std::string blob = random_bytes(1'000'000, 4);
+    TestServer server([&](const HttpRequest&) { return reply(200, "OK", blob); });
+    RegistryClient client(server.host(), repository, test_options());
+    EXPECT_EQ(error_of([&] {
+                  client.fetch_blob(sha256_digest(blob), std::nullopt,
+                                    [](const char*, size_t) { throw Error("disk full"); });
+              }),
+              "disk full");
+    EXPECT_EQ(server.request_count(), 1);
+}
+
+TEST(RegistryClient, RedirectDropsAuthorizationForOtherHosts) {
+    std::string blob = random_bytes(50'000, 5);
+    std::string digest = sha256_digest(blob);
+    std::string digest2 = sha256_digest(blob + "2");
+    TestServer server([&](const HttpRequest& request) {
+        if (request.path == "/storage/blob") return reply(200, "OK", blob);
+        if (request.path == "/v2/library/busybox/same-host") return reply(200, "OK", blob + "2");
+        if (request.header("authorization") != "Basic dXNlcjpwYXNz") {
+            return reply(401, "Unauthorized", "", {{"WWW-Authenticate", R"(Basic realm="r")"}});
+        }
+        std::string port = request.header("host").substr(request.header("host").find(':'));
+        if (request.path == blobs_path + digest) {
+            return reply(307, "Temporary Redirect", "", {{"Location", "http://localhost" + port + "/storage/blob"}});
+        }
+        return reply(302, "Found", "", {{"Location", "../same-host"}});
+    });
+    ClientOptions options = test_options();
+    options.credentials = Credentials{"user", "pass"};
+    RegistryClient client(server.host(), repository, options);
+    EXPECT_EQ(fetch(client, digest), blob);
+    EXPECT_EQ(fetch(client, digest2), blob + "2");
+
+    auto requests = server.requests();
+    ASSERT_EQ(requests.size(), 5u);
+    EXPECT_EQ(requests[1].header("authorization"), "Basic dXNlcjpwYXNz");
+    EXPECT_EQ(requests[2].path, "/storage/blob");
+    EXPECT_EQ(requests[2].header("host"), "localhost:" + std::to_string(server.port()));
+    EXPECT_FALSE(requests[2].has_header("authorization"));
+    EXPECT_EQ(requests[4].path, "/v2/library/busybox/same-host");
+    EXPECT_EQ(requests[4].header("authorization"), "Basic dXNlcjpwYXNz");  // same host: kept
+}
+
+TEST(RegistryClient, RedirectLoop) {
+    std::string digest = sha256_digest("loop");
+    TestServer server([&](const HttpRequest& request) {
+        return reply(302, "Found", "", {{"Location", request.path}});
+    });
+    RegistryClient client(server.host(), repository, test_options());
+    EXPECT_EQ(error_of([&] { fetch(client, digest); }), "reading blob " + digest + " in " + server.host() +
+                                                            "/library/busybox: too many redirects (more than 10)");
+    EXPECT_EQ(server.request_count(), 11);
+}
+
+TEST(RegistryClient, BlobExists) {
+    std::string digest = sha256_digest("present");
+    TestServer server([&](const HttpRequest& request) {
+        if (request.method == "HEAD" && request.path == blobs_path + digest) return reply(200, "OK", "present");
+        return reply(404, "Not Found");
+    });
+    RegistryClient client(server.host(), repository, test_options());
+    EXPECT_TRUE(client.blob_exists(digest));
+    EXPECT_FALSE(client.blob_exists(sha256_digest("absent")));
+}
+
+// ---- BlobReader ----
+
+TEST(BlobReader, ReadsAMultiMebibyteBlobInSmallPieces) {
+    std::string blob = random_bytes(size_t{5} * 1024 * 1024 + 123, 6);
+    std::string digest = sha256_digest(blob);
+    TestServer server([&](const HttpRequest&) { return reply(200, "OK", blob); });
+    RegistryClient client(server.host(), repository, test_options());
+    std::atomic<uint64_t> progress{0};
+    BlobReader reader(client, digest, blob.size(), [&](uint64_t bytes) { progress = bytes; });
+    std::string received;
+    char buffer[4093];
+    for (;;) {
+        size_t got = reader.read(buffer, sizeof buffer);
+        if (got == 0) break;
+        received.append(buffer, got);
+    }
+    EXPECT_EQ(reader.read(buffer, sizeof buffer), 0u);
+    reader.finish();
+    EXPECT_EQ(received.size(), blob.size());
+    EXPECT_TRUE(received == blob);
+    EXPECT_EQ(progress.load(), blob.size());
+}
+
+TEST(BlobReader, RethrowsADigestMismatch) {
+    std::string blob = random_bytes(size_t{2} * 1024 * 1024, 7);
+    std::string digest = sha256_digest("something else");
+    TestServer server([&](const HttpRequest&) { return reply(200, "OK", blob); });
+    RegistryClient client(server.host(), repository, test_options());
+    std::string expected = "blob " + digest + ": digest mismatch: got " + sha256_digest(blob);
+
+    BlobReader reader(client, digest, std::nullopt);
+    EXPECT_EQ(error_of([&] {
+                  char buffer[1000];
+                  while (reader.read(buffer, sizeof buffer) > 0) {
+                  }
+              }),
+              expected);
+    EXPECT_EQ(error_of([&] { reader.finish(); }), expected);
+
+    BlobReader unread(client, digest, std::nullopt);
+    EXPECT_EQ(error_of([&] { unread.finish(); }), expected);  // finish reads the rest to verify it
+}
+
+TEST(BlobReader, StopsWhenDestroyedEarly) {
+    std::string blob = random_bytes(size_t{8} * 1024 * 1024, 8);
+    TestServer server([&](const HttpRequest&) { return reply(200, "OK", blob); });
+    RegistryClient client(server.host(), repository, test_options());
+    {
+        BlobReader reader(client, sha256_digest(blob), blob.size());
+        char buffer[10];
+        EXPECT_EQ(reader.read(buffer, sizeof buffer), 10u);
+        EXPECT_EQ(std::string(buffer, 10), blob.substr(0, 10));
+    }
+    { BlobReader never_read(client, sha256_digest(blob), blob.size()); }
+}
+
+TEST(BlobReader, StopsWhenDestroyedWhileTheServerIsSilent) {
+    std::string blob = random_bytes(100'000, 9);
+    TestServer server([&](const HttpRequest&) {
+        HttpReply answer = reply(200, "OK", blob);
+        answer.truncate_after = 1000;
+        answer.hang = true;
+        return answer;
+    });
+    RegistryClient client(server.host(), repository, test_options());
+    auto start = std::chrono::steady_clock::now();
+    {
+        BlobReader reader(client, sha256_digest(blob), blob.size());
+        char buffer[1000];
+        size_t got = 0;
+        while (got < sizeof buffer) got += reader.read(buffer + got, sizeof buffer - got);
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(8));
+}
+
+TEST(BlobReader, ReadersShareOneToken) {
+    BearerRegistry registry;
+    registry.blob = random_bytes(size_t{1024} * 1024, 10);
+    std::string digest = sha256_digest(registry.blob);
+    ClientOptions options = test_options();
+    options.credentials = Credentials{"user", "pass"};
+    RegistryClient client(registry.server.host(), repository, options);
+    std::vector<std::unique_ptr<BlobReader>> readers;
+    for (int i = 0; i < 4; ++i) readers.push_back(std::make_unique<BlobReader>(client, digest, registry.blob.size()));
+    for (auto& reader : readers) {
+        std::string received;
+        char buffer[65536];
+        while (size_t got = reader->read(buffer, sizeof buffer)) received.append(buffer, got);
+        reader->finish();
+        EXPECT_TRUE(received == registry.blob);
+    }
+    EXPECT_EQ(registry.token_requests, 1);
+}
+
+}  // namespace
+}  // namespace berth::registry
