@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <vector>
@@ -97,6 +98,25 @@ void make_directories(const std::string& path, unsigned mode) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) throw_last_errno("stat " + path);
     if (!S_ISDIR(st.st_mode)) throw_errno("mkdir " + path, ENOTDIR);
+}
+
+std::vector<std::string> list_directory(const std::string& path) {
+    std::vector<std::string> names;
+    DIR* dir = ::opendir(path.c_str());
+    if (dir == nullptr) {
+        if (errno == ENOENT) return names;
+        throw_last_errno("open directory " + path);
+    }
+    errno = 0;
+    while (const dirent* entry = ::readdir(dir)) {
+        std::string name = entry->d_name;
+        if (name != "." && name != "..") names.push_back(std::move(name));
+    }
+    int err = errno;
+    ::closedir(dir);
+    if (err != 0) throw_errno("read directory " + path, err);
+    std::sort(names.begin(), names.end());
+    return names;
 }
 
 bool path_exists(const std::string& path) {

@@ -20,6 +20,9 @@ void write_file_atomic(const std::string& path, std::string_view content, unsign
 // Creates a directory and its parents (like mkdir -p) with the given mode for new ones.
 void make_directories(const std::string& path, unsigned mode = 0755);
 
+// The sorted names in a directory (without "." and ".."); nothing when it does not exist.
+std::vector<std::string> list_directory(const std::string& path);
+
 // Whether a path exists (without following a final symlink).
 bool path_exists(const std::string& path);
 

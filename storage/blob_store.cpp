@@ -20,25 +20,6 @@ namespace {
 
 constexpr time_t stale_temporary_age = time_t{60} * 60;
 
-// The names in a directory (without "." and ".."); nothing when the directory does not exist.
-std::vector<std::string> directory_names(const std::string& path) {
-    std::vector<std::string> names;
-    DIR* dir = ::opendir(path.c_str());
-    if (dir == nullptr) {
-        if (errno == ENOENT) return names;
-        throw_last_errno("open directory " + path);
-    }
-    errno = 0;
-    while (const dirent* entry = ::readdir(dir)) {
-        std::string name = entry->d_name;
-        if (name != "." && name != "..") names.push_back(std::move(name));
-    }
-    int err = errno;
-    ::closedir(dir);
-    if (err != 0) throw_errno("read directory " + path, err);
-    return names;
-}
-
 void sync_directory(const std::string& path) {
     UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir) ::fsync(dir.get());
@@ -109,7 +90,7 @@ void BlobStore::remove(const std::string& digest) {
 
 std::vector<std::string> BlobStore::list() const {
     std::vector<std::string> digests;
-    for (auto& name : directory_names(blobs_dir_)) {
+    for (auto& name : list_directory(blobs_dir_)) {
         std::string digest = "sha256:" + name;
         if (is_sha256_digest(digest)) digests.push_back(std::move(digest));
     }
@@ -120,7 +101,7 @@ std::vector<std::string> BlobStore::list() const {
 void BlobStore::remove_stale_temporaries() {
     auto own_namespace = pid_namespace_id();
     time_t now = ::time(nullptr);
-    for (const auto& name : directory_names(temporary_dir_)) {
+    for (const auto& name : list_directory(temporary_dir_)) {
         std::string path = temporary_dir_ + "/" + name;
         struct stat st {};
         if (::lstat(path.c_str(), &st) != 0) continue;  // gone meanwhile

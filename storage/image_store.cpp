@@ -18,25 +18,6 @@ namespace {
 constexpr std::string_view record_suffix = ".json";
 constexpr size_t minimum_id_prefix = 3;
 
-std::vector<std::string> directory_names(const std::string& path) {
-    std::vector<std::string> names;
-    DIR* dir = ::opendir(path.c_str());
-    if (dir == nullptr) {
-        if (errno == ENOENT) return names;
-        throw_last_errno("open directory " + path);
-    }
-    errno = 0;
-    while (const dirent* entry = ::readdir(dir)) {
-        std::string name = entry->d_name;
-        if (name != "." && name != "..") names.push_back(std::move(name));
-    }
-    int err = errno;
-    ::closedir(dir);
-    if (err != 0) throw_errno("read directory " + path, err);
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
 bool is_lower_hex(std::string_view text) {
     return std::all_of(text.begin(), text.end(),
                        [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
@@ -140,7 +121,7 @@ FileLock ImageStore::lock_for_change() const {
 
 std::vector<ImageRecord> ImageStore::load_records() const {
     std::vector<ImageRecord> records;
-    for (const auto& name : directory_names(images_dir_)) {
+    for (const auto& name : list_directory(images_dir_)) {
         if (!name.ends_with(record_suffix)) continue;  // e.g. a temporary file of an interrupted write
         std::string path = images_dir_ + "/" + name;
         try {
@@ -177,7 +158,7 @@ void ImageStore::release_names(std::vector<ImageRecord>& records, const std::str
 
 void ImageStore::remove_leftover_temporaries() const {
     // Under the exclusive lock no record is being written, so a temporary file is a killed writer's.
-    for (const auto& name : directory_names(images_dir_))
+    for (const auto& name : list_directory(images_dir_))
         if (name.find(".tmp-") != std::string::npos) ::unlink((images_dir_ + "/" + name).c_str());
 }
 

@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "common/digest.hpp"
@@ -71,22 +70,17 @@ void LayerStore::remove(const std::string& chain_id) { remove_tree(layers_dir_ +
 
 std::vector<std::string> LayerStore::list() const {
     std::vector<std::string> chain_ids;
-    std::error_code error;
-    for (const auto& entry : std::filesystem::directory_iterator(layers_dir_, error)) {
-        std::string name = entry.path().filename().string();
+    for (const auto& name : list_directory(layers_dir_))
         if (!name.starts_with(temporary_prefix)) chain_ids.push_back("sha256:" + name);
-    }
     return chain_ids;
 }
 
 void LayerStore::remove_stale_temporaries() {
-    std::error_code error;
-    for (const auto& entry : std::filesystem::directory_iterator(layers_dir_, error)) {
-        std::string name = entry.path().filename().string();
+    for (const auto& name : list_directory(layers_dir_)) {
         if (!name.starts_with(temporary_prefix)) continue;
         auto pid = parse_unsigned(split(name.substr(temporary_prefix.size()), '-').front());
         if (pid && process_alive(static_cast<pid_t>(*pid))) continue;
-        remove_tree(entry.path().string());
+        remove_tree(layers_dir_ + "/" + name);
     }
 }
 
