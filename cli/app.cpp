@@ -84,6 +84,7 @@ std::unique_ptr<CommandTree> build_command_tree(GlobalOptions& globals) {
     root.set_help_flag("-h,--help", "help for berth");
     root.allow_extras();
     add_global_options(*tree, globals);
+    add_pull_command(*tree, globals);
     add_image_commands(*tree, globals);
     add_system_commands(*tree, globals);
     add_shell_commands(*tree);

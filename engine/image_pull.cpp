@@ -65,6 +65,7 @@ void fetch_layer(registry::RegistryClient& client, Stores& stores, const Descrip
 }
 
 // Fetches every missing layer, one thread each; rethrows the first failure after all have ended.
+// Returns the bytes of file content of all the layers.
 uint64_t fetch_layers(const PullRequest& request, registry::RegistryClient& client, Stores& stores,
                       const ImageManifest& manifest, const std::vector<std::string>& diff_ids,
                       const std::vector<std::string>& chain) {
@@ -91,7 +92,7 @@ uint64_t fetch_layers(const PullRequest& request, registry::RegistryClient& clie
     for (auto& failure : failures)
         if (failure) std::rethrow_exception(failure);
     uint64_t total = 0;
-    for (const auto& layer : manifest.layers) total += layer.size;
+    for (const auto& chain_id : chain) total += stores.layers.size_of(chain_id);
     return total;
 }
 

@@ -31,6 +31,14 @@ std::string LayerStore::diff_path(const std::string& chain_id) const {
     return layers_dir_ + "/" + digest_hex(chain_id) + "/diff";
 }
 
+uint64_t LayerStore::size_of(const std::string& chain_id) const {
+    std::string path = layers_dir_ + "/" + digest_hex(chain_id) + "/layer.json";
+    auto record = nlohmann::json::parse(read_file(path), nullptr, false);
+    if (!record.is_object() || !record.contains("size") || !record["size"].is_number_unsigned())
+        throw Error("layer " + chain_id + ": malformed record " + path);
+    return record["size"].get<uint64_t>();
+}
+
 LayerStore::Pending::Pending(Pending&& other) noexcept : directory_(std::exchange(other.directory_, {})) {}
 
 LayerStore::Pending::~Pending() {

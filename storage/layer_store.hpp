@@ -16,6 +16,8 @@ public:
     bool contains(const std::string& chain_id) const;
     // The layer's file tree.
     std::string diff_path(const std::string& chain_id) const;
+    // Bytes of file content in the layer, as recorded when it was unpacked.
+    uint64_t size_of(const std::string& chain_id) const;
 
     // A layer being unpacked; removed with its content unless committed.
     class Pending {

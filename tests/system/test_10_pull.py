@@ -127,3 +127,15 @@ def test_second_pull_reuses_the_layers(berth_root, served):
     result = berth_root.run("pull", "--tls-verify=false", served.reference("docker/busybox", "1"))
     assert "already exists" in result.stderr
     assert {d.name: d.stat().st_ino for d in layer_dirs(berth_root)} == before
+
+
+def test_image_size_is_the_unpacked_content(berth_root, served, busybox_image):
+    import io
+    import tarfile
+    pull(berth_root, served, "busybox")
+    expected = 0
+    for layer in busybox_image.layers:
+        with tarfile.open(fileobj=io.BytesIO(layer.data)) as tar:
+            expected += sum(member.size for member in tar.getmembers() if member.isreg())
+    (image,) = berth_root.json("images", "--format", "json")
+    assert image["Size"] == expected
