@@ -1,9 +1,10 @@
-// berth images, rmi, tag.
+// berth images, rmi, tag, untag and the `berth image` group (ls, rm, tag, untag, inspect, prune).
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <memory>
 
 #include "cli/commands.hpp"
@@ -27,11 +28,14 @@ struct ImagesOptions {
     bool digests = false;
     bool no_trunc = false;
     std::string format;
+    std::vector<std::string> filters;
 };
 
 struct NamesOptions {
     std::vector<std::string> names;
     bool force = false;
+    bool all = false;
+    std::string format;
 };
 
 int64_t parse_created(const std::string& created) {
@@ -71,9 +75,27 @@ json image_json(const storage::ImageRecord& record) {
             {"CreatedAt", record.created}};
 }
 
+std::vector<storage::ImageRecord> filtered_images(const ImagesOptions& options, const std::string& graph_root) {
+    auto filter = engine::parse_image_filters(options.filters);
+    auto images = engine::list_images(graph_root);
+    std::erase_if(images, [&](const auto& image) { return !engine::image_matches(filter, image); });
+    return images;
+}
+
+void print_image_table(const std::vector<json>& rows, bool digests) {
+    std::vector<std::vector<std::string>> table{{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
+    if (digests) table.front().insert(table.front().begin() + 2, "DIGEST");
+    for (const auto& row : rows) {
+        std::vector<std::string> cells{row["Repository"], row["Tag"], row["ID"], row["CreatedSince"], row["Size"]};
+        if (digests) cells.insert(cells.begin() + 2, row["Digest"].get<std::string>());
+        table.push_back(cells);
+    }
+    std::fputs(format_table(table).c_str(), stdout);
+}
+
 int run_images(const ImagesOptions& options, const GlobalOptions& globals) {
     auto storage = open_storage(globals, false);
-    auto images = engine::list_images(storage.graph_root);
+    auto images = filtered_images(options, storage.graph_root);
     if (options.quiet) {
         for (const auto& image : images)
             std::printf("%s\n", options.no_trunc ? image.id.c_str() : image.id.substr(7, 12).c_str());
@@ -90,35 +112,35 @@ int run_images(const ImagesOptions& options, const GlobalOptions& globals) {
         if (image.names.empty()) rows.push_back(image_row(image, "", options.no_trunc));
         for (const auto& name : image.names) rows.push_back(image_row(image, name, options.no_trunc));
     }
-    if (!options.format.empty()) {
-        for (const auto& row : rows) std::printf("%s\n", render_template(options.format, row).c_str());
+    if (options.format.empty()) {
+        print_image_table(rows, options.digests);
         return 0;
     }
-    std::vector<std::vector<std::string>> table{{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
-    if (options.digests) table.front().insert(table.front().begin() + 2, "DIGEST");
-    for (const auto& row : rows) {
-        std::vector<std::string> cells{row["Repository"], row["Tag"], row["ID"], row["CreatedSince"], row["Size"]};
-        if (options.digests) cells.insert(cells.begin() + 2, row["Digest"].get<std::string>());
-        table.push_back(cells);
-    }
-    std::fputs(format_table(table).c_str(), stdout);
+    for (const auto& row : rows) std::printf("%s\n", render_template(options.format, row).c_str());
     return 0;
+}
+
+// Runs `action` for each name; an unknown image is reported and makes the status 1, as in Podman.
+int for_each_image(const std::vector<std::string>& names, const std::function<void(const std::string&)>& action) {
+    int status = 0;
+    for (const auto& name : names) {
+        try {
+            action(name);
+        } catch (const Error& error) {
+            std::fprintf(stderr, "Error: %s\n", error.what());
+            status = 1;
+        }
+    }
+    return status;
 }
 
 int run_rmi(const NamesOptions& options, const GlobalOptions& globals) {
     auto storage = open_storage(globals, true);
-    int status = 0;
-    for (const auto& name : options.names) {
-        try {
-            auto removed = engine::remove_image(storage.graph_root, name);
-            for (const auto& untagged : removed.untagged) std::printf("Untagged: %s\n", untagged.c_str());
-            if (!removed.deleted.empty()) std::printf("Deleted: %s\n", removed.deleted.substr(7).c_str());
-        } catch (const Error& error) {
-            std::fprintf(stderr, "Error: %s\n", error.what());
-            status = 1;  // Podman: 1 when an image is not known
-        }
-    }
-    return status;
+    return for_each_image(options.names, [&](const std::string& name) {
+        auto removed = engine::remove_image(storage.graph_root, name);
+        for (const auto& untagged : removed.untagged) std::printf("Untagged: %s\n", untagged.c_str());
+        if (!removed.deleted.empty()) std::printf("Deleted: %s\n", removed.deleted.substr(7).c_str());
+    });
 }
 
 int run_tag(const NamesOptions& options, const GlobalOptions& globals) {
@@ -129,48 +151,118 @@ int run_tag(const NamesOptions& options, const GlobalOptions& globals) {
     return 0;
 }
 
-void add_images(CommandTree& tree, const GlobalOptions& globals) {
+int run_untag(const NamesOptions& options, const GlobalOptions& globals) {
+    auto storage = open_storage(globals, false);
+    std::vector<std::string> names(options.names.begin() + 1, options.names.end());
+    engine::untag_image(storage.graph_root, options.names.front(), names);
+    return 0;
+}
+
+int run_inspect(const NamesOptions& options, const GlobalOptions& globals) {
+    auto storage = open_storage(globals, false);
+    json documents = json::array();
+    int status = for_each_image(options.names, [&](const std::string& name) {
+        documents.push_back(engine::inspect_image(storage.graph_root, name));
+    });
+    if (options.format.empty() || options.format == "json")
+        std::printf("%s\n", documents.dump(4).c_str());
+    else
+        for (const auto& document : documents) std::printf("%s\n", render_template(options.format, document).c_str());
+    return status == 0 ? 0 : exit_berth_error;
+}
+
+int run_prune(const NamesOptions& options, const GlobalOptions& globals) {
+    auto storage = open_storage(globals, true);
+    for (const auto& id : engine::prune_images(storage.graph_root, options.all))
+        std::printf("%s\n", id.substr(7).c_str());
+    return 0;
+}
+
+void add_images(CommandTree& tree, CLI::App& parent, const std::string& name, const GlobalOptions& globals) {
     auto options = std::make_shared<ImagesOptions>();
     CommandHelp help{"[options]",
                      "List the images in local storage.",
-                     {"berth images", "berth images -q", "berth images --format '{{.Repository}}:{{.Tag}}'"},
+                     {"berth images", "berth images -q", "berth images --filter reference=busybox",
+                      "berth images --format '{{.Repository}}:{{.Tag}}'"},
                      ValueKind::none};
-    auto& images = tree.add_command(tree.root(), "images", "List images in local storage", std::move(help),
+    auto& images = tree.add_command(parent, name, "List images in local storage", std::move(help),
                                     [options, &globals] { return run_images(*options, globals); });
     images.add_flag("-a,--all", options->all, "Show all images (berth keeps no intermediate images)");
     images.add_flag("-q,--quiet", options->quiet, "Display only image IDs");
     images.add_flag("--digests", options->digests, "Show digests");
     images.add_flag("--no-trunc", options->no_trunc, "Do not truncate output");
+    images.add_option("-f,--filter", options->filters, "Filter: reference=PATTERN, dangling=true|false");
     images.add_option("--format", options->format, "Change the output format to JSON or a Go template");
 }
 
-void add_rmi_and_tag(CommandTree& tree, const GlobalOptions& globals) {
-    auto rmi_options = std::make_shared<NamesOptions>();
-    CommandHelp rmi_help{"[options] IMAGE [IMAGE...]",
-                         "Remove images from local storage, with the layers and blobs no other image uses.",
-                         {"berth rmi busybox", "berth rmi 3f57d9401f8d"},
-                         ValueKind::none};
-    auto& rmi =
-        tree.add_command(tree.root(), "rmi", "Remove one or more images from local storage", std::move(rmi_help),
-                         [rmi_options, &globals] { return run_rmi(*rmi_options, globals); });
-    rmi.add_option("image", rmi_options->names, "Images to remove")->required();
-    rmi.add_flag("-f,--force", rmi_options->force, "Remove images even when containers use them");
+void add_rmi(CommandTree& tree, CLI::App& parent, const std::string& name, const GlobalOptions& globals) {
+    auto options = std::make_shared<NamesOptions>();
+    CommandHelp help{"[options] IMAGE [IMAGE...]",
+                     "Remove images from local storage, with the layers and blobs no other image uses.\n"
+                     "Given one of several names of an image, only that name is removed.",
+                     {"berth rmi busybox", "berth rmi 3f57d9401f8d"},
+                     ValueKind::none};
+    auto& rmi = tree.add_command(parent, name, "Remove one or more images from local storage", std::move(help),
+                                 [options, &globals] { return run_rmi(*options, globals); });
+    rmi.add_option("image", options->names, "Images to remove")->required();
+    rmi.add_flag("-f,--force", options->force, "Remove images even when containers use them");
+}
 
+void add_tag_and_untag(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {
     auto tag_options = std::make_shared<NamesOptions>();
     CommandHelp tag_help{"IMAGE TARGET_NAME [TARGET_NAME...]",
                          "Add names to a local image.",
                          {"berth tag busybox localhost:5000/busybox:1"},
                          ValueKind::none};
-    auto& tag = tree.add_command(tree.root(), "tag", "Add an additional name to a local image", std::move(tag_help),
+    auto& tag = tree.add_command(parent, "tag", "Add an additional name to a local image", std::move(tag_help),
                                  [tag_options, &globals] { return run_tag(*tag_options, globals); });
     tag.add_option("names", tag_options->names, "The image, then its new names")->required();
+
+    auto untag_options = std::make_shared<NamesOptions>();
+    CommandHelp untag_help{"IMAGE [NAME...]",
+                           "Remove names from a local image; without names, remove all of them. The image stays.",
+                           {"berth untag busybox", "berth untag 3f57d9401f8d localhost:5000/busybox:1"},
+                           ValueKind::none};
+    auto& untag = tree.add_command(parent, "untag", "Remove a name from a local image", std::move(untag_help),
+                                   [untag_options, &globals] { return run_untag(*untag_options, globals); });
+    untag.add_option("names", untag_options->names, "The image, then the names to remove")->required();
+}
+
+void add_image_group(CommandTree& tree, const GlobalOptions& globals) {
+    CommandHelp group_help{
+        "[command]", "Manage images: list, inspect, tag, remove and prune them.", {"berth image ls"}, ValueKind::none};
+    auto& image = tree.add_command(tree.root(), "image", "Manage images", std::move(group_help), nullptr);
+    add_images(tree, image, "ls", globals);
+    add_rmi(tree, image, "rm", globals);
+    add_tag_and_untag(tree, image, globals);
+
+    auto inspect_options = std::make_shared<NamesOptions>();
+    CommandHelp inspect_help{"[options] IMAGE [IMAGE...]",
+                             "Display the configuration of images as JSON, as Podman does.",
+                             {"berth image inspect busybox", "berth image inspect --format '{{.Os}}' busybox"},
+                             ValueKind::none};
+    auto& inspect = tree.add_command(image, "inspect", "Display the configuration of an image", std::move(inspect_help),
+                                     [inspect_options, &globals] { return run_inspect(*inspect_options, globals); });
+    inspect.add_option("image", inspect_options->names, "Images to inspect")->required();
+    inspect.add_option("-f,--format", inspect_options->format, "Change the output format to a Go template");
+
+    auto prune_options = std::make_shared<NamesOptions>();
+    CommandHelp prune_help{"[options]",
+                           "Remove images that have no name (all images with --all), with their unused layers.",
+                           {"berth image prune", "berth image prune --all"},
+                           ValueKind::none};
+    auto& prune = tree.add_command(image, "prune", "Remove unused images", std::move(prune_help),
+                                   [prune_options, &globals] { return run_prune(*prune_options, globals); });
+    prune.add_flag("-a,--all", prune_options->all, "Remove all images, not only those without names");
 }
 
 }  // namespace
 
 void add_image_commands(CommandTree& tree, const GlobalOptions& globals) {
-    add_images(tree, globals);
-    add_rmi_and_tag(tree, globals);
+    add_images(tree, tree.root(), "images", globals);
+    add_rmi(tree, tree.root(), "rmi", globals);
+    add_tag_and_untag(tree, tree.root(), globals);
+    add_image_group(tree, globals);
 }
 
 }  // namespace berth::cli

@@ -1,8 +1,11 @@
 #include "engine/image_commands.hpp"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 
 #include "common/error.hpp"
+#include "common/strings.hpp"
 #include "registry/reference.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/layer_store.hpp"
@@ -36,6 +39,30 @@ std::vector<storage::ImageRecord> list_images(const std::string& graph_root) {
     return records;
 }
 
+namespace {
+
+// A short name ("busybox", "app:1") matches local names whose repository ends in "/<path>" with the
+// same tag, whatever the registry: Podman finds locally pulled images by their short names too.
+std::optional<storage::ImageRecord> find_by_short_name(const storage::ImageStore& images, const std::string& text) {
+    if (registry::has_explicit_domain(text)) return std::nullopt;
+    registry::Reference reference;
+    try {
+        reference = registry::parse_reference(text);
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+    std::string suffix = "/" + reference.path + ":" + (reference.tag.empty() ? "latest" : reference.tag);
+    std::vector<storage::ImageRecord> matches;
+    for (const auto& record : images.list())
+        for (const auto& name : record.names)
+            if (name.ends_with(suffix) && (matches.empty() || matches.back().id != record.id)) matches.push_back(record);
+    if (matches.size() > 1) throw Error(text + ": short name matches several images; use a full name");
+    if (matches.empty()) return std::nullopt;
+    return matches.front();
+}
+
+}  // namespace
+
 storage::ImageRecord resolve_image(const std::string& graph_root, const std::string& text) {
     storage::ImageStore images(graph_root);
     if (auto found = images.find(text)) return *found;
@@ -44,6 +71,7 @@ storage::ImageRecord resolve_image(const std::string& graph_root, const std::str
     } catch (const Error&) {
         // Not a valid name either: report it as unknown below.
     }
+    if (auto found = find_by_short_name(images, text)) return *found;
     throw Error(text + ": image not known");
 }
 
@@ -72,6 +100,124 @@ RemovedImage remove_image(const std::string& graph_root, const std::string& text
     removed.deleted = record.id;
     collect_garbage(graph_root, images);
     return removed;
+}
+
+std::vector<std::string> untag_image(const std::string& graph_root, const std::string& image,
+                                     const std::vector<std::string>& names) {
+    auto record = resolve_image(graph_root, image);
+    storage::ImageStore images(graph_root);
+    std::vector<std::string> removed;
+    if (names.empty()) {
+        for (const auto& name : record.names) images.remove_name(name);
+        return record.names;
+    }
+    for (const auto& text : names) {
+        std::string name = normalized_image_name(text);
+        if (std::find(record.names.begin(), record.names.end(), name) == record.names.end())
+            throw Error(text + ": tag not known for image " + record.id.substr(7, 12));
+        images.remove_name(name);
+        removed.push_back(name);
+    }
+    return removed;
+}
+
+std::vector<std::string> prune_images(const std::string& graph_root, bool all) {
+    storage::ImageStore images(graph_root);
+    std::vector<std::string> removed;
+    for (const auto& record : images.list()) {
+        if (!all && !record.names.empty()) continue;
+        images.remove(record.id);
+        removed.push_back(record.id);
+    }
+    if (!removed.empty()) collect_garbage(graph_root, images);
+    return removed;
+}
+
+namespace {
+
+// "docker.io/library/busybox:latest" -> "docker.io/library/busybox@sha256:..." for each digest.
+std::vector<std::string> repo_digests(const storage::ImageRecord& record) {
+    std::vector<std::string> result;
+    for (const auto& name : record.names) {
+        std::string repository = name.substr(0, name.rfind(':'));
+        for (const auto& digest : record.digests) {
+            std::string entry = repository + "@" + digest;
+            if (std::find(result.begin(), result.end(), entry) == result.end()) result.push_back(entry);
+        }
+    }
+    return result;
+}
+
+}  // namespace
+
+nlohmann::json inspect_image(const std::string& graph_root, const std::string& text) {
+    auto record = resolve_image(graph_root, text);
+    storage::BlobStore blobs(graph_root);
+    auto config = nlohmann::json::parse(blobs.read(record.id), nullptr, false);
+    if (!config.is_object()) throw Error("image " + record.id + ": malformed config blob");
+    nlohmann::json history = config.value("history", nlohmann::json::array());
+    return {{"Id", record.id.substr(7)},
+            {"Digest", record.manifest_digest},
+            {"RepoTags", record.names},
+            {"RepoDigests", repo_digests(record)},
+            {"Parent", ""},
+            {"Comment", ""},
+            {"Created", record.created},
+            {"Config", config.value("config", nlohmann::json::object())},
+            {"Version", ""},
+            {"Author", config.value("author", "")},
+            {"Architecture", config.value("architecture", "")},
+            {"Os", config.value("os", "")},
+            {"Size", record.size},
+            {"VirtualSize", record.size},
+            {"GraphDriver", {{"Name", "overlay"}, {"Data", nlohmann::json::object()}}},
+            {"RootFS", {{"Type", "layers"}, {"Layers", record.diff_ids}}},
+            {"Labels", config.value("config", nlohmann::json::object()).value("Labels", nlohmann::json())},
+            {"Annotations", nlohmann::json::object()},
+            {"ManifestType", record.manifest_media_type},
+            {"User", config.value("config", nlohmann::json::object()).value("User", "")},
+            {"History", history},
+            {"NamesHistory", record.names}};
+}
+
+ImageFilter parse_image_filters(const std::vector<std::string>& filters) {
+    ImageFilter filter;
+    for (const auto& text : filters) {
+        auto equals = text.find('=');
+        std::string key = text.substr(0, equals);
+        std::string value = equals == std::string::npos ? "" : text.substr(equals + 1);
+        if (key == "reference" && !value.empty()) {
+            filter.references.push_back(value);
+        } else if (key == "dangling" && (value == "true" || value == "false")) {
+            filter.dangling = value == "true";
+        } else {
+            throw Error("invalid image filter \"" + text + "\": expected reference=PATTERN or dangling=true|false");
+        }
+    }
+    return filter;
+}
+
+namespace {
+
+bool glob_matches(const std::string& pattern, const std::string& text) {
+    return ::fnmatch(pattern.c_str(), text.c_str(), 0) == 0 ||
+           ::fnmatch(("*/" + pattern).c_str(), text.c_str(), 0) == 0;
+}
+
+bool reference_matches(const std::string& pattern, const std::string& name) {
+    std::string repository = name.substr(0, name.rfind(':'));
+    return glob_matches(pattern, name) || glob_matches(pattern, repository);
+}
+
+}  // namespace
+
+bool image_matches(const ImageFilter& filter, const storage::ImageRecord& record) {
+    if (filter.dangling && *filter.dangling != record.names.empty()) return false;
+    if (filter.references.empty()) return true;
+    for (const auto& pattern : filter.references)
+        for (const auto& name : record.names)
+            if (reference_matches(pattern, name)) return true;
+    return false;
 }
 
 }  // namespace berth::engine

@@ -1,6 +1,8 @@
 // Local image operations: list, resolve, tag, remove (with garbage collection).
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,25 @@ struct RemovedImage {
 // Removes a name or, when given an id or the last name, the image; then the layers and blobs
 // that no image uses any more.
 RemovedImage remove_image(const std::string& graph_root, const std::string& text);
+
+// Removes names from an image (all of them when `names` is empty); returns the names removed.
+std::vector<std::string> untag_image(const std::string& graph_root, const std::string& image,
+                                     const std::vector<std::string>& names);
+
+// Removes images without names (all images with `all`); returns their ids.
+std::vector<std::string> prune_images(const std::string& graph_root, bool all);
+
+// Podman-shaped `image inspect` document: Id, Digest, RepoTags, RepoDigests, Created, Architecture,
+// Os, Config, RootFS, Size, ... from the record, the config blob and the manifest.
+nlohmann::json inspect_image(const std::string& graph_root, const std::string& text);
+
+// `images --filter`: reference=PATTERN (a glob on names, several are or-ed) and dangling=true|false.
+struct ImageFilter {
+    std::vector<std::string> references;
+    std::optional<bool> dangling;
+};
+ImageFilter parse_image_filters(const std::vector<std::string>& filters);
+bool image_matches(const ImageFilter& filter, const storage::ImageRecord& record);
 
 // The name a user typed, normalised: "busybox" is docker.io/library/busybox:latest.
 std::string normalized_image_name(const std::string& text);

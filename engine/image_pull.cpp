@@ -60,6 +60,9 @@ void fetch_layer(registry::RegistryClient& client, Stores& stores, const Descrip
     while (read_chunk(rest, sizeof rest) > 0) {
     }
     reader.finish();
+    if (unpacked.diff_id != diff_id)
+        throw Error("layer " + layer.digest + ": its content is " + unpacked.diff_id + " but the config says " +
+                    diff_id);
     writer.commit(layer.digest, layer.size);
     stores.layers.commit(pending, chain_id, diff_id, layer.digest, unpacked.bytes);
 }

@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/digest.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
@@ -141,6 +142,44 @@ la_ssize_t read_callback(archive* reader, void* data, const void** block) {
     }
 }
 
+// The decompressed layer: the bytes of a first reader (gzip, zstd or no filter, raw format) handed to the tar reader
+// block by block, each hashed on its way, so that the digest covers the whole uncompressed stream (the diff_id).
+struct Decompressed {
+    archive* outer = nullptr;
+    Source* source = nullptr;
+    Sha256 hash;
+    bool ended = false;  // the decompressed stream ended (or was empty)
+};
+
+la_ssize_t decompressed_callback(archive* reader, void* data, const void** block) {
+    auto* stream = static_cast<Decompressed*>(data);
+    if (stream->ended) return 0;
+    for (;;) {
+        size_t size = 0;
+        la_int64_t offset = 0;
+        int status = archive_read_data_block(stream->outer, block, &size, &offset);
+        if (status == ARCHIVE_EOF) {
+            stream->ended = true;
+            return 0;
+        }
+        if (status != ARCHIVE_OK && status != ARCHIVE_WARN) {
+            const char* text = archive_error_string(stream->outer);
+            int err = archive_errno(stream->outer);
+            archive_set_error(reader, err != 0 ? err : EIO, "%s", text ? text : "decompressing the layer failed");
+            return ARCHIVE_FATAL;
+        }
+        if (size == 0) continue;
+        try {
+            stream->hash.update(*block, size);
+        } catch (...) {
+            if (!stream->source->error) stream->source->error = std::current_exception();
+            archive_set_error(reader, EIO, "hashing the layer failed");
+            return ARCHIVE_FATAL;
+        }
+        return static_cast<la_ssize_t>(size);
+    }
+}
+
 struct DirClose {
     void operator()(DIR* dir) const { ::closedir(dir); }
 };
@@ -159,8 +198,8 @@ struct DeferredDir {
 
 class Unpacker {
 public:
-    Unpacker(archive* reader, Source& source, int root_fd, const UnpackOptions& options)
-        : reader_(reader), source_(source), root_fd_(root_fd), options_(options) {}
+    Unpacker(archive* reader, Source& source, Decompressed& decompressed, int root_fd, const UnpackOptions& options)
+        : reader_(reader), source_(source), decompressed_(decompressed), root_fd_(root_fd), options_(options) {}
 
     void run();
     UnpackResult result;
@@ -190,6 +229,7 @@ private:
 
     archive* reader_;
     Source& source_;
+    Decompressed& decompressed_;
     int root_fd_;
     const UnpackOptions& options_;
     std::string previous_name_;
@@ -230,12 +270,18 @@ void Unpacker::run() {
         unpack_entry(entry);
     }
     finish_directories();
+    // Hash what follows the tar's end marker too: the diff_id covers the whole decompressed stream.
+    while (!decompressed_.ended) {
+        const void* block = nullptr;
+        if (decompressed_callback(reader_, &decompressed_, &block) < 0) read_failure("read the end of the layer");
+    }
     // Read the stream to its end, so that a reader that checks a digest as it goes sees every byte.
     while (!source_.ended) {
         const void* block = nullptr;
-        la_ssize_t got = read_callback(reader_, &source_, &block);
+        la_ssize_t got = read_callback(decompressed_.outer, &source_, &block);
         if (got < 0) read_failure("read the end of the layer");
     }
+    result.diff_id = decompressed_.hash.finish();
 }
 
 void Unpacker::unpack_entry(archive_entry* entry) {
@@ -628,26 +674,49 @@ UnpackResult unpack_layer(const std::function<size_t(char* buffer, size_t size)>
     if (::fstat(root_fd, &st) != 0) throw_last_errno("unpack layer: inspect the target directory");
     if (!S_ISDIR(st.st_mode)) throw Error("unpack layer: the target is not a directory");
 
+    // Two readers: `outer` undoes the compression and hands out the tar stream as it is (raw format, or the empty
+    // format for an empty stream); `reader` reads the tar from it, through decompressed_callback.
+    std::unique_ptr<archive, ArchiveFree> outer(archive_read_new());
     std::unique_ptr<archive, ArchiveFree> reader(archive_read_new());
-    if (!reader) throw Error("unpack layer: cannot allocate the tar reader");
-    if (archive_read_support_filter_gzip(reader.get()) < ARCHIVE_WARN ||
-        archive_read_support_filter_zstd(reader.get()) < ARCHIVE_WARN ||
-        archive_read_support_filter_none(reader.get()) < ARCHIVE_WARN ||
-        archive_read_support_format_tar(reader.get()) < ARCHIVE_WARN ||
-        archive_read_support_format_empty(reader.get()) < ARCHIVE_WARN) {
-        const char* text = archive_error_string(reader.get());
+    if (!outer || !reader) throw Error("unpack layer: cannot allocate the tar reader");
+    auto setup_failed = [](archive* which) {
+        const char* text = archive_error_string(which);
         throw Error(std::string("unpack layer: set up the tar reader: ") + (text ? text : "unknown error"));
-    }
+    };
+    if (archive_read_support_filter_gzip(outer.get()) < ARCHIVE_WARN ||
+        archive_read_support_filter_zstd(outer.get()) < ARCHIVE_WARN ||
+        archive_read_support_filter_none(outer.get()) < ARCHIVE_WARN ||
+        archive_read_support_format_raw(outer.get()) < ARCHIVE_WARN ||
+        archive_read_support_format_empty(outer.get()) < ARCHIVE_WARN)
+        setup_failed(outer.get());
+    if (archive_read_support_filter_none(reader.get()) < ARCHIVE_WARN ||
+        archive_read_support_format_tar(reader.get()) < ARCHIVE_WARN ||
+        archive_read_support_format_empty(reader.get()) < ARCHIVE_WARN)
+        setup_failed(reader.get());
 
     Source source;
     source.read_chunk = &read_chunk;
     source.buffer.resize(read_buffer_size);
-    Unpacker unpacker(reader.get(), source, root_fd, options);
-    if (archive_read_open(reader.get(), &source, nullptr, read_callback, nullptr) != ARCHIVE_OK) {
+    auto open_failed = [&](archive* which) {
         if (source.error) std::rethrow_exception(source.error);
-        const char* text = archive_error_string(reader.get());
+        const char* text = archive_error_string(which);
         throw Error(std::string("unpack layer: open the layer stream: ") + (text ? text : "unknown error"));
-    }
+    };
+    if (archive_read_open(outer.get(), &source, nullptr, read_callback, nullptr) != ARCHIVE_OK)
+        open_failed(outer.get());
+    Decompressed decompressed;
+    decompressed.outer = outer.get();
+    decompressed.source = &source;
+    archive_entry* raw_entry = nullptr;
+    int status = archive_read_next_header(outer.get(), &raw_entry);
+    if (status == ARCHIVE_EOF)
+        decompressed.ended = true;  // an empty stream
+    else if (status != ARCHIVE_OK && status != ARCHIVE_WARN)
+        open_failed(outer.get());
+
+    Unpacker unpacker(reader.get(), source, decompressed, root_fd, options);
+    if (archive_read_open(reader.get(), &decompressed, nullptr, decompressed_callback, nullptr) != ARCHIVE_OK)
+        open_failed(reader.get());
     unpacker.run();
     return std::move(unpacker.result);
 }

@@ -25,6 +25,9 @@ struct UnpackResult {
     uint64_t entries = 0;               // tar members read, whiteouts included
     uint64_t bytes = 0;                 // bytes of regular file content written
     std::vector<std::string> warnings;  // what was skipped, also logged with log_warning
+    // "sha256:<hex>" of the uncompressed tar stream, every byte of it (end-of-archive blocks and whatever follows
+    // them included): the layer's diff_id in the image config's rootfs.
+    std::string diff_id;
 };
 
 // Reads a layer tar from `read_chunk` (called repeatedly; returns how many bytes it placed into the buffer, 0 at
@@ -33,6 +36,7 @@ struct UnpackResult {
 // end, so a digest that `read_chunk` computes covers every byte; it is not read again after it returned 0. Throws Error
 // when the stream is broken, when an entry cannot be written, and when an entry climbs above the root
 // ("hostile layer: entry \"../x\" escapes the layer root"). Absolute names are taken as relative to the root.
+// The decompressed stream is streamed, never held whole, and hashed to give `diff_id`.
 UnpackResult unpack_layer(const std::function<size_t(char* buffer, size_t size)>& read_chunk, int root_fd,
                           const UnpackOptions& options);
 

@@ -139,3 +139,23 @@ def test_image_size_is_the_unpacked_content(berth_root, served, busybox_image):
             expected += sum(member.size for member in tar.getmembers() if member.isreg())
     (image,) = berth_root.json("images", "--format", "json")
     assert image["Size"] == expected
+
+
+class LyingLayer(oci.Layer):
+    """A layer whose diff id in the image config is not the digest of its content."""
+
+    @property
+    def diff_id(self) -> str:
+        return oci.sha256_digest(b"something else")
+
+
+def test_layer_content_must_match_the_configs_diff_id(berth, registry):
+    honest = oci.make_layer([oci.file("etc/marker", b"x")])
+    image = oci.build_image([LyingLayer(honest.tar, "gzip")])
+    registry.push("liar", "latest", image)
+    result = berth.run("pull", "--tls-verify=false", registry.reference("liar"), check=False)
+    assert result.returncode == 125
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert "its content is " + honest.diff_id + " but the config says " + oci.sha256_digest(b"something else") in error
+    assert berth.run("images", "-q").stdout == ""
+    assert layer_dirs(berth) == []

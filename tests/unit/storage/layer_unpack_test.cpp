@@ -20,6 +20,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "common/digest.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/unique_fd.hpp"
@@ -95,20 +96,42 @@ la_ssize_t append_to_string(archive*, void* data, const void* buffer, size_t siz
     return static_cast<la_ssize_t>(size);
 }
 
-// A layer tar of `members`, in memory, written with libarchive. pax_restricted writes an extended header only where
-// ustar cannot say it (xattrs, long names); `full_pax` always writes one (sub-second times).
-std::string make_layer(const std::vector<Member>& members, Compression compression = Compression::none,
-                       bool full_pax = false) {
+// `data` compressed with gzip or zstd (or as it is), written with libarchive's raw format.
+std::string compress(const std::string& data, Compression compression) {
+    if (compression == Compression::none) return data;
+    std::unique_ptr<archive, decltype(&archive_write_free)> writer(archive_write_new(), &archive_write_free);
+    auto check = [&](int status) {
+        if (status < ARCHIVE_WARN) throw std::runtime_error(archive_error_string(writer.get()));
+    };
+    check(archive_write_set_format_raw(writer.get()));
+    // No zero padding after the compressed stream, as registries' layers have none.
+    check(archive_write_set_bytes_in_last_block(writer.get(), 1));
+    check(compression == Compression::gzip ? archive_write_add_filter_gzip(writer.get())
+                                           : archive_write_add_filter_zstd(writer.get()));
+    std::string out;
+    check(archive_write_open(writer.get(), &out, nullptr, append_to_string, nullptr));
+    std::unique_ptr<archive_entry, decltype(&archive_entry_free)> entry(archive_entry_new(), &archive_entry_free);
+    archive_entry_set_pathname(entry.get(), "data");
+    archive_entry_set_filetype(entry.get(), AE_IFREG);
+    archive_entry_set_size(entry.get(), static_cast<la_int64_t>(data.size()));
+    check(archive_write_header(writer.get(), entry.get()));
+    if (!data.empty() && archive_write_data(writer.get(), data.data(), data.size()) < 0)
+        throw std::runtime_error(archive_error_string(writer.get()));
+    check(archive_write_close(writer.get()));
+    return out;
+}
+
+// A plain layer tar of `members`, in memory, written with libarchive, ending right after its end-of-archive blocks.
+// pax_restricted writes an extended header only where ustar cannot say it (xattrs, long names); `full_pax` always
+// writes one (sub-second times).
+std::string make_tar(const std::vector<Member>& members, bool full_pax = false) {
     std::unique_ptr<archive, decltype(&archive_write_free)> writer(archive_write_new(), &archive_write_free);
     auto check = [&](int status) {
         if (status < ARCHIVE_WARN) throw std::runtime_error(archive_error_string(writer.get()));
     };
     check(full_pax ? archive_write_set_format_pax(writer.get())
                    : archive_write_set_format_pax_restricted(writer.get()));
-    // No zero padding after the compressed stream, as registries' layers have none.
     check(archive_write_set_bytes_in_last_block(writer.get(), 1));
-    if (compression == Compression::gzip) check(archive_write_add_filter_gzip(writer.get()));
-    if (compression == Compression::zstd) check(archive_write_add_filter_zstd(writer.get()));
     std::string out;
     check(archive_write_open(writer.get(), &out, nullptr, append_to_string, nullptr));
     for (const auto& member : members) {
@@ -135,6 +158,12 @@ std::string make_layer(const std::vector<Member>& members, Compression compressi
     }
     check(archive_write_close(writer.get()));
     return out;
+}
+
+// A layer of `members`: the tar of make_tar, compressed.
+std::string make_layer(const std::vector<Member>& members, Compression compression = Compression::none,
+                       bool full_pax = false) {
+    return compress(make_tar(members, full_pax), compression);
 }
 
 // A reader over a string that hands out small chunks, as a network stream would.
@@ -438,6 +467,50 @@ TEST_F(LayerUnpack, EmptyStreamIsAnEmptyLayer) {
     auto result = unpack("");
     EXPECT_EQ(result.entries, 0u);
     EXPECT_TRUE(names_in(root).empty());
+    EXPECT_EQ(result.diff_id, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST_F(LayerUnpack, DiffIdIsTheDigestOfTheUncompressedTar) {
+    std::string content(300'000, '\0');
+    uint32_t state = 7;
+    for (auto& c : content) {
+        state = state * 1103515245 + 12345;
+        c = static_cast<char>(state >> 24);
+    }
+    std::string tar = make_tar({dir("etc"), file("etc/os-release", "ID=berth\n"), file("noise", content)});
+    std::string expected = sha256_digest(tar);
+    for (auto compression : {Compression::none, Compression::gzip, Compression::zstd}) {
+        SCOPED_TRACE(static_cast<int>(compression));
+        std::string layer = compress(tar, compression);
+        if (compression != Compression::none) {
+            EXPECT_NE(sha256_digest(layer), expected);
+        }
+        remove_tree(root);
+        make_directories(root);
+        root_fd.reset(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        auto result = unpack(layer);
+        EXPECT_EQ(result.entries, 3u);
+        EXPECT_EQ(result.diff_id, expected);
+        EXPECT_EQ(read_whole(root + "/noise"), content);
+    }
+}
+
+TEST_F(LayerUnpack, DiffIdCoversWhatFollowsTheEndOfTheTar) {
+    std::string tar = make_tar({file("a", "a")});
+    // Padded to a whole 10240-byte record, as tar(1) writes it, and then some.
+    std::string padded = tar + std::string(10240 - tar.size() % 10240 + 20480, '\0');
+    ASSERT_NE(sha256_digest(padded), sha256_digest(tar));
+    for (auto compression : {Compression::none, Compression::gzip, Compression::zstd}) {
+        SCOPED_TRACE(static_cast<int>(compression));
+        for (size_t chunk : {size_t{1000}, size_t{1} << 20}) {
+            SCOPED_TRACE(chunk);
+            std::string layer = compress(padded, compression);
+            auto result = unpack_layer(string_reader(layer, chunk), root_fd.get(), {});
+            EXPECT_EQ(result.entries, 1u);
+            EXPECT_EQ(result.diff_id, sha256_digest(padded));
+            EXPECT_EQ(read_whole(root + "/a"), "a");
+        }
+    }
 }
 
 TEST_F(LayerUnpack, OverlayWhiteoutsAreDevicesAndOpaqueXattrs) {
