@@ -55,7 +55,8 @@ std::optional<storage::ImageRecord> find_by_short_name(const storage::ImageStore
     std::vector<storage::ImageRecord> matches;
     for (const auto& record : images.list())
         for (const auto& name : record.names)
-            if (name.ends_with(suffix) && (matches.empty() || matches.back().id != record.id)) matches.push_back(record);
+            if (name.ends_with(suffix) && (matches.empty() || matches.back().id != record.id))
+                matches.push_back(record);
     if (matches.size() > 1) throw Error(text + ": short name matches several images; use a full name");
     if (matches.empty()) return std::nullopt;
     return matches.front();
