@@ -160,7 +160,10 @@ void remove_entry_at(int parent_fd, const std::string& name, const std::string& 
     if (S_ISDIR(st.st_mode)) {
         if ((st.st_mode & S_IRWXU) != S_IRWXU) ::fchmodat(parent_fd, name.c_str(), st.st_mode | S_IRWXU, 0);
         UniqueFd child(::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (!child) throw_last_errno("open " + full_path);
+        if (!child) {
+            if (errno == ENOENT) return;  // removed meanwhile by someone else
+            throw_last_errno("open " + full_path);
+        }
         remove_entries_at(child.get(), full_path);
         if (::unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
             throw_last_errno("remove " + full_path);

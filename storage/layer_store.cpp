@@ -88,7 +88,11 @@ void LayerStore::remove_stale_temporaries() {
         if (!name.starts_with(temporary_prefix)) continue;
         auto pid = parse_unsigned(split(name.substr(temporary_prefix.size()), '-').front());
         if (pid && process_alive(static_cast<pid_t>(*pid))) continue;
-        remove_tree(layers_dir_ + "/" + name);
+        // Claim it first: of several processes cleaning up at once, one wins the rename.
+        std::string claimed = layers_dir_ + "/" + std::string(temporary_prefix) + std::to_string(::getpid()) +
+                              "-stale-" + name.substr(temporary_prefix.size());
+        if (::rename((layers_dir_ + "/" + name).c_str(), claimed.c_str()) != 0) continue;
+        remove_tree(claimed);
     }
 }
 
