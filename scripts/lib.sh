@@ -6,14 +6,15 @@ BERTH_SOURCE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # What building berth needs.
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config git
   libcurl4-openssl-dev nlohmann-json3-dev libarchive-dev libseccomp-dev libcap-dev
-  libcli11-dev libssl-dev)
+  libcli11-dev libssl-dev libtomlplusplus-dev)
 # What berth uses at run time: id-map helpers, rootfs and network helpers.
 RUNTIME_PACKAGES=(uidmap fuse-overlayfs slirp4netns passt ca-certificates)
 # What the tests need: GoogleTest, pytest, a real registry, busybox for test images,
-# the shells and man for completion and man-page tests.
+# the shells and man for completion and man-page tests, the runtime-spec schema and a validator for it.
 TEST_PACKAGES=(libgtest-dev libgmock-dev python3 python3-pytest python3-requests
   docker-registry busybox-static zstd openssl util-linux passwd
-  bash-completion man-db groff-base clang-format zsh fish tmux python3-yaml)
+  bash-completion man-db groff-base clang-format zsh fish tmux python3-yaml
+  golang-github-opencontainers-specs-dev python3-jsonschema)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
