@@ -1,18 +1,24 @@
 #include "engine/image_pull.hpp"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <ctime>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "common/error.hpp"
+#include "common/log.hpp"
 #include "common/unique_fd.hpp"
 #include "engine/image_manifest.hpp"
 #include "registry/client.hpp"
 #include "registry/media_types.hpp"
 #include "registry/reference.hpp"
+#include "registry/registries_conf.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/chain_id.hpp"
 #include "storage/image_store.hpp"
@@ -124,25 +130,63 @@ ResolvedManifest resolve_manifest(const PullRequest& request, registry::Registry
     return resolved;
 }
 
-registry::ClientOptions client_options(const PullRequest& request) {
+// What killed pulls left behind; failing to clean it up must not fail this pull.
+void remove_leftovers(Stores& stores) {
+    try {
+        stores.layers.remove_stale_temporaries();
+        stores.blobs.remove_stale_temporaries();
+    } catch (const Error& error) {
+        log_warning(std::string("cleaning up after an interrupted pull: ") + error.what());
+    }
+}
+
+// --tls-verify=false, or insecure = true in registries.conf for the registry or mirror: plain HTTP.
+registry::ClientOptions client_options(const PullRequest& request, bool insecure) {
     registry::ClientOptions options;
-    options.tls_verify = request.tls_verify;
-    options.plain_http = !request.tls_verify;
+    options.tls_verify = request.tls_verify && !insecure;
+    options.plain_http = !options.tls_verify;
     options.credentials = request.credentials;
     return options;
 }
 
-}  // namespace
+std::string join(const std::vector<std::string>& items) {
+    std::string joined;
+    for (const auto& item : items) joined += (joined.empty() ? "" : "; ") + item;
+    return joined;
+}
 
-std::string pull_image(const PullRequest& request) {
-    auto reference = registry::normalize_reference(registry::parse_reference(request.reference));
-    Stores stores(request.graph_root);
-    stores.layers.remove_stale_temporaries();
-    stores.blobs.remove_stale_temporaries();
-    report(request, "Trying to pull " + reference.to_string() + "...");
+// Finds the image at the first of the reference's pull sources (mirrors, then the registry's own location) that has
+// it; a source that fails in any way is skipped for the next one. The manifest is then resolved, and the client
+// talks to where it was found.
+std::pair<std::unique_ptr<registry::RegistryClient>, ResolvedManifest> open_source(
+    const PullRequest& request, const registry::RegistriesConf& conf, const registry::Reference& reference) {
+    auto sources = registry::pull_sources(conf, reference);
+    std::vector<std::string> mirror_failures;
+    for (size_t i = 0;; ++i) {
+        const auto& source = sources[i];
+        log_debug("Trying to access " + source.reference.to_string());
+        auto client = std::make_unique<registry::RegistryClient>(source.reference.domain, source.reference.path,
+                                                                 client_options(request, source.insecure));
+        try {
+            auto resolved = resolve_manifest(request, *client, source.reference);
+            return {std::move(client), std::move(resolved)};
+        } catch (const Error& error) {
+            log_debug("Accessing " + source.reference.to_string() + " failed: " + error.what());
+            if (i + 1 < sources.size()) {
+                mirror_failures.push_back(error.what());
+                continue;
+            }
+            if (mirror_failures.empty()) throw;
+            throw Error(std::string(error.what()) + " (mirrors also failed: " + join(mirror_failures) + ")",
+                        error.exit_status());
+        }
+    }
+}
 
-    registry::RegistryClient client(reference.domain, reference.path, client_options(request));
-    auto resolved = resolve_manifest(request, client, reference);
+std::string pull_reference(const PullRequest& request, const registry::RegistriesConf& conf, Stores& stores,
+                           const registry::Reference& reference) {
+    auto [source, resolved] = open_source(request, conf, reference);
+    registry::RegistryClient& client = *source;
     std::string where = "manifest " + resolved.manifest.digest + " of " + reference.to_string();
     auto manifest = parse_image_manifest(resolved.manifest.body, where);
 
@@ -182,6 +226,33 @@ std::string pull_image(const PullRequest& request) {
     record.pulled_at = static_cast<int64_t>(std::time(nullptr));
     stores.images.put(record);
     return record.id;
+}
+
+}  // namespace
+
+std::string pull_image(const PullRequest& request) {
+    registry::parse_reference(request.reference);  // a malformed reference fails before any file or network
+    auto conf = registry::load_registries_conf(
+        request.registries_conf ? *request.registries_conf
+                                : registry::registries_conf_paths(registry::RegistriesConfEnvironment::from_process()));
+    bool terminal = ::isatty(STDIN_FILENO) == 1 && ::isatty(STDOUT_FILENO) == 1;
+    auto resolution = registry::resolve_short_name(conf, request.reference, terminal);
+    if (!resolution.description.empty()) report(request, resolution.description);
+
+    Stores stores(request.graph_root);
+    remove_leftovers(stores);
+    // As Podman: the candidates of a short name in order, until one of them has the image.
+    std::vector<std::string> failures;
+    for (const auto& candidate : resolution.candidates) {
+        report(request, "Trying to pull " + candidate.to_string() + "...");
+        try {
+            return pull_reference(request, conf, stores, candidate);
+        } catch (const Error& error) {
+            if (resolution.candidates.size() == 1) throw;
+            failures.push_back(error.what());
+        }
+    }
+    throw Error(std::to_string(failures.size()) + " errors occurred while pulling: " + join(failures));
 }
 
 }  // namespace berth::engine

@@ -7,6 +7,7 @@
 
 #include "common/platform.hpp"
 #include "registry/auth.hpp"
+#include "registry/registries_conf.hpp"
 
 namespace berth::engine {
 
@@ -16,11 +17,16 @@ struct PullRequest {
     std::optional<Platform> platform;  // default: this host
     bool tls_verify = true;            // false: plain HTTP, as for an insecure registry
     std::optional<registry::Credentials> credentials;
+    // registries.conf files; default: found as Podman finds them ($CONTAINERS_REGISTRIES_CONF, ~/.config/containers,
+    // /etc/containers). They decide how a short name resolves and where an image is really pulled from.
+    std::optional<registry::RegistriesConfPaths> registries_conf;
     bool rootless = false;                           // unpacking inside the user namespace
     std::function<void(const std::string&)> report;  // progress lines (may be null)
 };
 
-// Pulls the image and returns its id (the config digest). Layers are fetched in parallel and
+// Pulls the image and returns its id (the config digest). A short name is tried at each candidate in turn (an alias,
+// else the unqualified-search registries), each reference at its registry's mirrors and then its own location; the
+// image is recorded under the fully-qualified name it resolved to. Layers are fetched in parallel and
 // unpacked while they arrive; every blob is checked against its digest before anything that came
 // from it is kept, and the image is listed only once all of it is stored.
 std::string pull_image(const PullRequest& request);

@@ -560,7 +560,8 @@ struct RegistryClient::Impl {
                 return get_token(token_url, token_authorization, cancel);
             };
             try {
-                answer = "Bearer " + fetch_bearer_token(*challenge, pull_scope(repository), options.credentials, get);
+                std::string scope = repository.empty() ? std::string() : pull_scope(repository);
+                answer = "Bearer " + fetch_bearer_token(*challenge, scope, options.credentials, get);
             } catch (const Error& error) {
                 throw Error(what + ": " + error.what(), error.exit_status());
             }
@@ -722,6 +723,18 @@ bool RegistryClient::blob_exists(const std::string& digest) {
     if (response.success()) return true;
     if (response.ok() && response.status == 404) return false;
     throw Error(what + ": " + failure_text(response, "blob unknown"));
+}
+
+void RegistryClient::check_access() {
+    Impl& impl = *impl_;
+    std::string what = "checking access to " + impl.host;
+    Response response = impl.request("GET", impl.base_url + "/v2/", {}, true, {}, nullptr, nullptr, what);
+    if (response.success()) return;
+    if (response.ok() && (response.status == 401 || response.status == 403) && impl.options.credentials) {
+        std::string text = registry_error_text(response.body);
+        throw Error(what + ": invalid username/password" + (text.empty() ? "" : ": " + text));
+    }
+    throw Error(what + ": " + failure_text(response, "not found"));
 }
 
 struct BlobReader::State {

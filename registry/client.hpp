@@ -71,6 +71,13 @@ public:
     // HEAD /v2/<repository>/blobs/<digest>: whether the registry has the blob.
     bool blob_exists(const std::string& digest);
 
+    // GET /v2/, the version check, answering the registry's challenge as for any request (Basic with the
+    // credentials, or a Bearer token from the challenge's realm, asked for without a scope when the client has no
+    // repository, as for `berth login`). Returns when the registry accepts the request; otherwise throws
+    // Error("checking access to <host>: <why>"); why says "invalid username/password" when the registry or its token
+    // server rejects the credentials.
+    void check_access();
+
 private:
     friend class BlobReader;
     struct Impl;
