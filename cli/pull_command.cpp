@@ -1,11 +1,13 @@
 // berth pull.
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <memory>
+#include <optional>
 
 #include "cli/commands.hpp"
+#include "cli/output/pull_progress.hpp"
 #include "cli/registry_options.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
@@ -13,7 +15,6 @@
 #include "engine/image_pull.hpp"
 #include "registry/auth_file.hpp"
 #include "registry/reference.hpp"
-#include "registry/registries_conf.hpp"
 
 namespace berth::cli {
 namespace {
@@ -35,74 +36,48 @@ std::optional<registry::Credentials> parse_creds(const std::string& text) {
     return registry::Credentials{text.substr(0, colon), text.substr(colon + 1)};
 }
 
-// Whether the image is pulled from the registry its name gives and nowhere else: a fully-qualified name for which
-// registries.conf has no mirror or other location. The engine sends a pull's credentials to every place it tries,
-// so stored credentials go only with such pulls, never to a search registry or a mirror they were not stored for.
-bool pulled_only_from_its_registry(const std::string& text, const registry::Reference& reference,
-                                   const std::optional<registry::RegistriesConf>& conf) {
-    if (!registry::has_explicit_domain(text) || !conf) return false;
-    try {
-        auto sources = registry::pull_sources(*conf, reference);
-        return std::all_of(sources.begin(), sources.end(),
-                           [&](const auto& source) { return source.reference.domain == reference.domain; });
-    } catch (const Error&) {
-        return false;  // a blocked registry: pull_image reports it
-    }
-}
-
-// The credentials for each reference: --creds for all of them, else what the auth files hold for each image's
-// repository. Looked up before the storage is opened, which may enter a user namespace and change the uid that
-// chooses the default auth file.
-std::vector<std::optional<registry::Credentials>> credentials_for(const PullOptions& options) {
-    std::vector<std::optional<registry::Credentials>> credentials(options.references.size());
-    if (auto given = parse_creds(options.creds)) {
-        std::fill(credentials.begin(), credentials.end(), given);
-        return credentials;
-    }
+// Credentials for each place a pull tries, from the auth files. The files are read now, before the storage is
+// opened: that may enter a user namespace, where the uid that picks the default auth file is 0.
+std::function<std::optional<registry::Credentials>(const registry::Reference&)> stored_credentials(
+    const PullOptions& options) {
     auto env = registry::AuthEnvironment::from_process();
     auto files = registry::auth_files_for_reading(env, options.authfile);
     if (registry::auth_file_is_given(env, options.authfile) && ::access(files.front().c_str(), F_OK) != 0)
         throw_last_errno("credential file is not accessible: " + files.front());
-    std::optional<registry::RegistriesConf> conf;
-    try {
-        conf = registry::load_registries_conf(
-            registry::registries_conf_paths(registry::RegistriesConfEnvironment::from_process()));
-    } catch (const Error&) {
-        // pull_image reports it; without it no pull can be sure where it goes
-    }
-    for (size_t i = 0; i < options.references.size(); ++i) {
-        const std::string& text = options.references[i];
-        registry::Reference reference;
-        try {
-            reference = registry::normalize_reference(registry::parse_reference(text));
-        } catch (const Error&) {
-            continue;  // pull_image reports it when it comes to this reference
-        }
-        if (!pulled_only_from_its_registry(text, reference, conf)) continue;
-        if (auto found = registry::find_credentials(files, reference.name())) credentials[i] = found->credentials;
-    }
-    return credentials;
+    auto loaded = std::make_shared<std::vector<registry::AuthFile>>();
+    for (const auto& file : files) loaded->push_back(registry::AuthFile::load(file));  // a malformed one fails now
+    return [loaded](const registry::Reference& place) -> std::optional<registry::Credentials> {
+        for (const auto& file : *loaded)
+            if (auto found = file.find(place.name())) return found;
+        return std::nullopt;
+    };
 }
 
 int run_pull(const PullOptions& options, const GlobalOptions& globals) {
     engine::PullRequest request;
     if (!options.platform.empty()) request.platform = engine::parse_platform(options.platform);
     request.tls_verify = parse_bool_flag("tls-verify", options.tls_verify);
-    auto credentials = credentials_for(options);
+    request.credentials = parse_creds(options.creds);
+    if (!request.credentials) request.stored_credentials = stored_credentials(options);
     auto storage = open_storage(globals, true);
     request.graph_root = storage.graph_root;
     request.rootless = storage.rootless;
-    if (!options.quiet) request.report = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
-    for (size_t i = 0; i < options.references.size(); ++i) {
-        const auto& reference = options.references[i];
+    for (const auto& reference : options.references) {
         request.reference = reference;
-        request.credentials = credentials[i];
+        std::optional<PullProgress> display;
+        if (!options.quiet) {
+            display.emplace(stderr);
+            request.report = [&](const std::string& line) { display->line(line); };
+            if (display->live()) request.progress = [&](const engine::LayerProgress& layer) { display->layer(layer); };
+        }
         std::string id;
         try {
             id = engine::pull_image(request);
         } catch (const Error& error) {
+            if (display) display->finish();
             throw Error("pull " + reference + ": " + error.what(), error.exit_status());
         }
+        if (display) display->finish();
         std::printf("%s\n", id.substr(7).c_str());
         std::fflush(stdout);
     }
@@ -123,10 +98,11 @@ void add_pull_command(CommandTree& tree, const GlobalOptions& globals) {
                      "~/.config/containers/registries.conf, else /etc/containers/registries.conf, with their\n"
                      "registries.conf.d drop-ins); [[registry]] entries give mirrors and insecure registries.\n"
                      "\n"
-                     "Credentials are those of --creds, else those that berth login stored for the image's\n"
-                     "repository or registry (see berth-login(1) for the files searched). Stored credentials\n"
-                     "are used only for a fully-qualified name that registries.conf does not send to mirrors\n"
-                     "or another location; other pulls are anonymous unless --creds is given.",
+                     "Credentials are those of --creds, else those that berth login stored for each registry,\n"
+                     "mirror or repository the pull tries (see berth-login(1) for the files searched).\n"
+                     "\n"
+                     "On a terminal each layer has a live line with its bytes, size and rate; otherwise plain\n"
+                     "lines say what happens; -q prints only the image id.",
                      {"berth pull docker.io/library/busybox", "berth pull --tls-verify=false localhost:5000/app:1",
                       "berth pull --platform linux/arm64 docker.io/library/alpine",
                       "berth pull --creds alice:s3cret quay.io/alice/app"},

@@ -48,12 +48,12 @@ std::vector<std::string> manifest_accept_list() {
 // Fetches a layer blob, storing the compressed bytes and unpacking them as they arrive; keeps
 // either both (digest verified) or nothing.
 void fetch_layer(registry::RegistryClient& client, Stores& stores, const Descriptor& layer, const std::string& chain_id,
-                 const std::string& diff_id, bool rootless) {
+                 const std::string& diff_id, bool rootless, const std::function<void(uint64_t)>& progress) {
     auto pending = stores.layers.begin(chain_id);
     UniqueFd root(::open(pending.diff_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw_last_errno("open " + pending.diff_path());
     auto writer = stores.blobs.begin_write();
-    registry::BlobReader reader(client, layer.digest, layer.size);
+    registry::BlobReader reader(client, layer.digest, layer.size, progress);
     auto read_chunk = [&](char* buffer, size_t size) {
         size_t got = reader.read(buffer, size);
         writer.write(buffer, got);
@@ -81,17 +81,26 @@ uint64_t fetch_layers(const PullRequest& request, registry::RegistryClient& clie
     std::vector<std::thread> workers;
     std::vector<std::exception_ptr> failures(manifest.layers.size());
     std::mutex report_mutex;
+    auto progress = [&](const Descriptor& layer, uint64_t bytes, bool done) {
+        if (!request.progress) return;
+        std::lock_guard lock(report_mutex);
+        request.progress({layer.digest, bytes, layer.size, done});
+    };
     for (size_t i = 0; i < manifest.layers.size(); ++i) {
         const auto& layer = manifest.layers[i];
         if (stores.layers.contains(chain[i])) {
             report(request, "Copying blob " + layer.digest.substr(7, 12) + " skipped: already exists");
+            progress(layer, layer.size, true);
             continue;
         }
         workers.emplace_back([&, i] {
+            const auto& mine = manifest.layers[i];
             try {
-                fetch_layer(client, stores, manifest.layers[i], chain[i], diff_ids[i], request.rootless);
+                fetch_layer(client, stores, mine, chain[i], diff_ids[i], request.rootless,
+                            [&](uint64_t bytes) { progress(mine, bytes, false); });
+                progress(mine, mine.size, true);
                 std::lock_guard lock(report_mutex);
-                report(request, "Copying blob " + manifest.layers[i].digest.substr(7, 12) + " done");
+                report(request, "Copying blob " + mine.digest.substr(7, 12) + " done");
             } catch (...) {
                 failures[i] = std::current_exception();
             }
@@ -107,7 +116,7 @@ uint64_t fetch_layers(const PullRequest& request, registry::RegistryClient& clie
 
 struct ResolvedManifest {
     registry::Manifest manifest;
-    std::string index_digest;
+    std::optional<registry::Manifest> index;  // when the reference named an index / manifest list
 };
 
 ResolvedManifest resolve_manifest(const PullRequest& request, registry::RegistryClient& client,
@@ -119,15 +128,14 @@ ResolvedManifest resolve_manifest(const PullRequest& request, registry::Registry
         throw Error(where +
                     ": Docker schema 1 images are not supported (the image must be re-pushed in a "
                     "current format)");
-    if (!media_type::is_index(fetched.media_type)) return {std::move(fetched), ""};
+    if (!media_type::is_index(fetched.media_type)) return {std::move(fetched), std::nullopt};
     Platform wanted = request.platform.value_or(host_platform());
     auto chosen = select_platform(parse_index(fetched.body, where), wanted, where);
     auto image = client.get_manifest(chosen.digest, manifest_accept_list());
     if (!media_type::is_image_manifest(image.media_type) || media_type::is_schema1(image.media_type))
         throw Error(where + ": the entry for " + wanted.os + "/" + wanted.architecture + " is not an image manifest (" +
                     image.media_type + ")");
-    ResolvedManifest resolved{std::move(image), fetched.digest};
-    return resolved;
+    return {std::move(image), std::move(fetched)};
 }
 
 // What killed pulls left behind; failing to clean it up must not fail this pull.
@@ -141,11 +149,13 @@ void remove_leftovers(Stores& stores) {
 }
 
 // --tls-verify=false, or insecure = true in registries.conf for the registry or mirror: plain HTTP.
-registry::ClientOptions client_options(const PullRequest& request, bool insecure) {
+// Credentials: --creds everywhere, else what is stored for the place tried.
+registry::ClientOptions client_options(const PullRequest& request, const registry::Reference& place, bool insecure) {
     registry::ClientOptions options;
     options.tls_verify = request.tls_verify && !insecure;
     options.plain_http = !options.tls_verify;
     options.credentials = request.credentials;
+    if (!options.credentials && request.stored_credentials) options.credentials = request.stored_credentials(place);
     return options;
 }
 
@@ -165,8 +175,8 @@ std::pair<std::unique_ptr<registry::RegistryClient>, ResolvedManifest> open_sour
     for (size_t i = 0;; ++i) {
         const auto& source = sources[i];
         log_debug("Trying to access " + source.reference.to_string());
-        auto client = std::make_unique<registry::RegistryClient>(source.reference.domain, source.reference.path,
-                                                                 client_options(request, source.insecure));
+        auto client = std::make_unique<registry::RegistryClient>(
+            source.reference.domain, source.reference.path, client_options(request, source.reference, source.insecure));
         try {
             auto resolved = resolve_manifest(request, *client, source.reference);
             return {std::move(client), std::move(resolved)};
@@ -204,6 +214,7 @@ std::string pull_reference(const PullRequest& request, const registry::Registrie
     report(request, "Copying config " + manifest.config.digest.substr(7, 12) + " done");
     stores.blobs.put(manifest.config.digest, config_body);
     stores.blobs.put(resolved.manifest.digest, resolved.manifest.body);
+    if (resolved.index) stores.blobs.put(resolved.index->digest, resolved.index->body);  // kept to push it again
     report(request, "Writing manifest to image destination");
 
     storage::ImageRecord record;
@@ -216,7 +227,7 @@ std::string pull_reference(const PullRequest& request, const registry::Registrie
         record.digests.push_back(resolved.manifest.digest);
     record.manifest_digest = resolved.manifest.digest;
     record.manifest_media_type = resolved.manifest.media_type;
-    if (!resolved.index_digest.empty()) record.index_digest = resolved.index_digest;
+    if (resolved.index) record.index_digest = resolved.index->digest;
     record.layers = chain;
     record.diff_ids = config.diff_ids;
     record.layer_digests.clear();

@@ -1,6 +1,7 @@
 // `berth pull`: an image from a registry into the local store, verified, atomically.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -11,17 +12,29 @@
 
 namespace berth::engine {
 
+// How far the download of one layer is; `done` once it is stored (or was there already).
+struct LayerProgress {
+    std::string digest;
+    uint64_t bytes = 0;
+    uint64_t total = 0;
+    bool done = false;
+};
+
 struct PullRequest {
     std::string reference;  // as the user typed it
     std::string graph_root;
-    std::optional<Platform> platform;  // default: this host
-    bool tls_verify = true;            // false: plain HTTP, as for an insecure registry
-    std::optional<registry::Credentials> credentials;
+    std::optional<Platform> platform;                  // default: this host
+    bool tls_verify = true;                            // false: plain HTTP, as for an insecure registry
+    std::optional<registry::Credentials> credentials;  // --creds: for every place the pull tries
+    // Otherwise the credentials stored for a place tried (a registry, a mirror), looked up per place so that
+    // credentials go only where they were stored for.
+    std::function<std::optional<registry::Credentials>(const registry::Reference&)> stored_credentials;
     // registries.conf files; default: found as Podman finds them ($CONTAINERS_REGISTRIES_CONF, ~/.config/containers,
     // /etc/containers). They decide how a short name resolves and where an image is really pulled from.
     std::optional<registry::RegistriesConfPaths> registries_conf;
-    bool rootless = false;                           // unpacking inside the user namespace
-    std::function<void(const std::string&)> report;  // progress lines (may be null)
+    bool rootless = false;                               // unpacking inside the user namespace
+    std::function<void(const std::string&)> report;      // progress lines (may be null)
+    std::function<void(const LayerProgress&)> progress;  // bytes of each layer as they arrive (may be null)
 };
 
 // Pulls the image and returns its id (the config digest). A short name is tried at each candidate in turn (an alias,

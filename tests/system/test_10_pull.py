@@ -159,3 +159,22 @@ def test_layer_content_must_match_the_configs_diff_id(berth, registry):
     assert "its content is " + honest.diff_id + " but the config says " + oci.sha256_digest(b"something else") in error
     assert berth.run("images", "-q").stdout == ""
     assert layer_dirs(berth) == []
+
+
+def test_index_pull_keeps_every_blob_needed_to_push_it_again(berth_root, served, busybox_index):
+    pull(berth_root, served, "multi")
+    blobs = {p.name for p in (Path(berth_root.root) / "blobs" / "sha256").iterdir()}
+    host_image = busybox_index.image_for(oci.HOST_PLATFORM)
+    wanted = {busybox_index.digest, host_image.digest, host_image.config_digest, *host_image.layer_digests}
+    assert {digest.removeprefix("sha256:") for digest in wanted} <= blobs
+
+
+def test_a_terminal_gets_live_layer_lines(berth_root, served, busybox_image):
+    import shlex
+    command = shlex.join(berth_root.command("pull", "--tls-verify=false", served.reference("busybox")))
+    result = berth_root.exec(["script", "-qec", command, "/dev/null"])
+    output = result.stdout
+    layer = busybox_image.layer_digests[0][7:19]
+    assert f"\x1b[2KCopying blob {layer} done" in output
+    assert "Copying config" in output
+    assert output.rstrip().endswith(busybox_image.config_digest[7:])

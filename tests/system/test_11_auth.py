@@ -358,3 +358,14 @@ def test_bearer_token_wrong_credentials(berth, token_registry):
     error = error_line(pull(berth, reg, "team/busybox", "--creds", f"{USER}:wrong"))
     assert "invalid username/password" in error
     assert_no_images(berth)
+
+
+def test_stored_credentials_of_the_place_tried_are_used(root_berth, private, busybox_image):
+    """A short name resolved at a search registry uses what is stored for that registry."""
+    authfile = root_berth.home / "auth.json"
+    write_auth_file(root_berth, authfile, {private.host: (USER, PASSWORD)})
+    conf = root_berth.home / "registries.conf"
+    conf.write_text(f'unqualified-search-registries = ["{private.host}"]\n')
+    env = {"CONTAINERS_REGISTRIES_CONF": str(conf)}
+    result = root_berth.run("pull", "-q", "--tls-verify=false", "--authfile", str(authfile), "busybox", env=env)
+    assert result.stdout == busybox_image.config_digest[7:] + "\n"
