@@ -87,6 +87,7 @@ std::unique_ptr<CommandTree> build_command_tree(GlobalOptions& globals) {
     add_pull_command(*tree, globals);
     add_login_commands(*tree);
     add_image_commands(*tree, globals);
+    add_unshare_command(*tree, globals);
     add_system_commands(*tree, globals);
     add_shell_commands(*tree);
     return tree;
@@ -116,7 +117,7 @@ int run_berth(int argc, char** argv) {
         }
         const CLI::App& command = *selected_command(root);
         auto extras = root.remaining(true);
-        if (!extras.empty()) {
+        if (!extras.empty() && !command.get_prefix_command()) {
             print_error(unexpected_argument_message(command, extras.front()));
             return exit_berth_error;
         }
