@@ -18,6 +18,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
+#include "registry/curl_library.hpp"
 #include "registry/media_types.hpp"
 
 namespace berth::registry {
@@ -36,13 +37,8 @@ constexpr size_t blob_reader_capacity = size_t{1024} * 1024;
 // Thrown through a transfer to stop it when its BlobReader goes away; never leaves this file.
 struct Cancelled {};
 
-void initialise_curl() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);
-        if (code != CURLE_OK) throw Error(std::string("cannot initialise libcurl: ") + curl_easy_strerror(code));
-    });
-}
+// Loads libcurl (once) on the first request.
+void initialise_curl() { libcurl(); }
 
 std::string to_lower(std::string_view text) {
     std::string lower(text);
@@ -71,32 +67,32 @@ std::string size_text(size_t bytes) {
 }
 
 struct CurlDeleter {
-    void operator()(CURL* handle) const noexcept { curl_easy_cleanup(handle); }
+    void operator()(CURL* handle) const noexcept { libcurl().easy_cleanup(handle); }
 };
 using CurlPtr = std::unique_ptr<CURL, CurlDeleter>;
 
 struct SlistDeleter {
-    void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+    void operator()(curl_slist* list) const noexcept { libcurl().slist_free_all(list); }
 };
 using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
 
 struct UrlDeleter {
-    void operator()(CURLU* url) const noexcept { curl_url_cleanup(url); }
+    void operator()(CURLU* url) const noexcept { libcurl().url_cleanup(url); }
 };
 
 // One part of a parsed URL, or an empty string.
 std::string url_part(CURLU* url, CURLUPart part, unsigned flags) {
     char* text = nullptr;
-    if (curl_url_get(url, part, &text, flags) != CURLUE_OK || text == nullptr) return {};
+    if (libcurl().url_get(url, part, &text, flags) != CURLUE_OK || text == nullptr) return {};
     std::string value(text);
-    curl_free(text);
+    libcurl().free(text);
     return value;
 }
 
 // "scheme://host:port" of an absolute URL, lowercase and with the default port filled in; empty when it is not one.
 std::string origin_of(const std::string& url) {
-    std::unique_ptr<CURLU, UrlDeleter> parsed(curl_url());
-    if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return {};
+    std::unique_ptr<CURLU, UrlDeleter> parsed(libcurl().url());
+    if (!parsed || libcurl().url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return {};
     std::string scheme = url_part(parsed.get(), CURLUPART_SCHEME, 0);
     std::string host = url_part(parsed.get(), CURLUPART_HOST, 0);
     std::string port = url_part(parsed.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
@@ -431,7 +427,7 @@ struct RegistryClient::Impl {
                 return handle;
             }
         }
-        CurlPtr handle(curl_easy_init());
+        CurlPtr handle(libcurl().easy_init());
         if (!handle) throw Error("cannot create a libcurl handle");
         return handle;
     }
@@ -452,50 +448,50 @@ struct RegistryClient::Impl {
         char error_buffer[CURL_ERROR_SIZE] = "";
         SlistPtr header_list;
         for (const std::string& header : headers) {
-            curl_slist* extended = curl_slist_append(header_list.get(), header.c_str());
+            curl_slist* extended = libcurl().slist_append(header_list.get(), header.c_str());
             if (extended == nullptr) throw Error("cannot allocate a libcurl header list");
             (void)header_list.release();
             header_list.reset(extended);
         }
 
-        curl_easy_reset(curl);
-        curl_easy_setopt(curl, CURLOPT_URL, target.c_str());
-        curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
-        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(curl, CURLOPT_USERAGENT, options.user_agent.c_str());
-        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list.get());
-        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options.tls_verify ? 1L : 0L);
-        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options.tls_verify ? 2L : 0L);
-        curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, options.stall_seconds);
-        curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, options.stall_seconds);
-        curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-        curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
-        curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
-        if (method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+        libcurl().easy_reset(curl);
+        libcurl().easy_setopt(curl, CURLOPT_URL, target.c_str());
+        libcurl().easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+        libcurl().easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+        libcurl().easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        libcurl().easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+        libcurl().easy_setopt(curl, CURLOPT_USERAGENT, options.user_agent.c_str());
+        libcurl().easy_setopt(curl, CURLOPT_HTTPHEADER, header_list.get());
+        libcurl().easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options.tls_verify ? 1L : 0L);
+        libcurl().easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options.tls_verify ? 2L : 0L);
+        libcurl().easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, options.stall_seconds);
+        libcurl().easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        libcurl().easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, options.stall_seconds);
+        libcurl().easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+        libcurl().easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+        libcurl().easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
+        libcurl().easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+        libcurl().easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+        libcurl().easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        libcurl().easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
+        if (method == "HEAD") libcurl().easy_setopt(curl, CURLOPT_NOBODY, 1L);
 
-        CURLcode code = curl_easy_perform(curl);
+        CURLcode code = libcurl().easy_perform(curl);
         // The error buffer lives on this stack frame only.
-        curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+        libcurl().easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
         if (transfer.error) std::rethrow_exception(transfer.error);
         if (cancel != nullptr && cancel->load()) throw Cancelled{};
         response.code = code;
         if (code != CURLE_OK) {
-            response.curl_error = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+            response.curl_error = error_buffer[0] != '\0' ? error_buffer : libcurl().easy_strerror(code);
             return response;
         }
         long status = 0;
-        if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status != 0) {
+        if (libcurl().easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status != 0) {
             response.status = status;
         }
         char* location = nullptr;
-        if (curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location != nullptr) {
+        if (libcurl().easy_getinfo(curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location != nullptr) {
             response.redirect = location;
         }
         return response;
