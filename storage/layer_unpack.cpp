@@ -1,7 +1,5 @@
 #include "storage/layer_unpack.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -27,6 +25,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
+#include "storage/archive_library.hpp"
 
 namespace berth::storage {
 namespace {
@@ -111,10 +110,11 @@ bool id_is_mapped(const char* map_path, uint64_t id) {
 const char* entry_text(const char* native, const char* utf8) { return native ? native : utf8; }
 
 Times entry_times(archive_entry* entry) {
-    timespec mtime{archive_entry_mtime(entry), archive_entry_mtime_nsec(entry)};
-    if (!archive_entry_mtime_is_set(entry)) mtime = {0, UTIME_OMIT};
+    timespec mtime{libarchive().archive_entry_mtime(entry), libarchive().archive_entry_mtime_nsec(entry)};
+    if (!libarchive().archive_entry_mtime_is_set(entry)) mtime = {0, UTIME_OMIT};
     timespec atime = mtime;
-    if (archive_entry_atime_is_set(entry)) atime = {archive_entry_atime(entry), archive_entry_atime_nsec(entry)};
+    if (libarchive().archive_entry_atime_is_set(entry))
+        atime = {libarchive().archive_entry_atime(entry), libarchive().archive_entry_atime_nsec(entry)};
     return {atime, mtime};
 }
 
@@ -137,7 +137,7 @@ la_ssize_t read_callback(archive* reader, void* data, const void** block) {
         return static_cast<la_ssize_t>(got);
     } catch (...) {
         if (!source->error) source->error = std::current_exception();
-        archive_set_error(reader, EIO, "reading the layer failed");
+        libarchive().archive_set_error(reader, EIO, "reading the layer failed");
         return ARCHIVE_FATAL;
     }
 }
@@ -157,15 +157,16 @@ la_ssize_t decompressed_callback(archive* reader, void* data, const void** block
     for (;;) {
         size_t size = 0;
         la_int64_t offset = 0;
-        int status = archive_read_data_block(stream->outer, block, &size, &offset);
+        int status = libarchive().archive_read_data_block(stream->outer, block, &size, &offset);
         if (status == ARCHIVE_EOF) {
             stream->ended = true;
             return 0;
         }
         if (status != ARCHIVE_OK && status != ARCHIVE_WARN) {
-            const char* text = archive_error_string(stream->outer);
-            int err = archive_errno(stream->outer);
-            archive_set_error(reader, err != 0 ? err : EIO, "%s", text ? text : "decompressing the layer failed");
+            const char* text = libarchive().archive_error_string(stream->outer);
+            int err = libarchive().archive_errno(stream->outer);
+            libarchive().archive_set_error(reader, err != 0 ? err : EIO, "%s",
+                                           text ? text : "decompressing the layer failed");
             return ARCHIVE_FATAL;
         }
         if (size == 0) continue;
@@ -173,7 +174,7 @@ la_ssize_t decompressed_callback(archive* reader, void* data, const void** block
             stream->hash.update(*block, size);
         } catch (...) {
             if (!stream->source->error) stream->source->error = std::current_exception();
-            archive_set_error(reader, EIO, "hashing the layer failed");
+            libarchive().archive_set_error(reader, EIO, "hashing the layer failed");
             return ARCHIVE_FATAL;
         }
         return static_cast<la_ssize_t>(size);
@@ -185,7 +186,7 @@ struct DirClose {
 };
 
 struct ArchiveFree {
-    void operator()(archive* reader) const { archive_read_free(reader); }
+    void operator()(archive* reader) const { libarchive().archive_read_free(reader); }
 };
 
 // A directory whose mode and times are set at the end, after everything inside it was written.
@@ -248,14 +249,14 @@ void Unpacker::written(const std::string& path) {
 
 void Unpacker::read_failure(const std::string& what) {
     if (source_.error) std::rethrow_exception(source_.error);
-    const char* text = archive_error_string(reader_);
+    const char* text = libarchive().archive_error_string(reader_);
     throw Error("unpack layer: " + what + ": " + (text ? text : "unknown error"));
 }
 
 void Unpacker::run() {
     for (;;) {
         archive_entry* entry = nullptr;
-        int status = archive_read_next_header(reader_, &entry);
+        int status = libarchive().archive_read_next_header(reader_, &entry);
         if (status == ARCHIVE_EOF) break;
         if (status != ARCHIVE_OK && status != ARCHIVE_WARN) {
             std::string what = "read entry " + std::to_string(result.entries + 1);
@@ -264,7 +265,7 @@ void Unpacker::run() {
         }
         ++result.entries;
         if (status == ARCHIVE_WARN) {
-            const char* text = archive_error_string(reader_);
+            const char* text = libarchive().archive_error_string(reader_);
             warn("unpack layer: entry " + std::to_string(result.entries) + ": " + (text ? text : "warning"));
         }
         unpack_entry(entry);
@@ -285,7 +286,8 @@ void Unpacker::run() {
 }
 
 void Unpacker::unpack_entry(archive_entry* entry) {
-    const char* raw_name = entry_text(archive_entry_pathname(entry), archive_entry_pathname_utf8(entry));
+    const char* raw_name =
+        entry_text(libarchive().archive_entry_pathname(entry), libarchive().archive_entry_pathname_utf8(entry));
     if (!raw_name) throw Error("unpack layer: entry " + std::to_string(result.entries) + " has no name");
     std::string name = raw_name;
     previous_name_ = name;
@@ -294,14 +296,15 @@ void Unpacker::unpack_entry(archive_entry* entry) {
     const Parts& parts = *cleaned;
 
     if (!parts.empty() && parts.back().starts_with(whiteout_prefix)) return whiteout(name, parts);
-    if (const char* target = entry_text(archive_entry_hardlink(entry), archive_entry_hardlink_utf8(entry)))
+    if (const char* target =
+            entry_text(libarchive().archive_entry_hardlink(entry), libarchive().archive_entry_hardlink_utf8(entry)))
         return hard_link(name, parts, target);
     if (parts.empty()) return root_entry(entry, name);
 
     UniqueFd parent = open_dir(parts, parts.size() - 1, name, true);
     const std::string& leaf = parts.back();
     std::string path = join(parts);
-    switch (archive_entry_filetype(entry)) {
+    switch (libarchive().archive_entry_filetype(entry)) {
         case AE_IFDIR: directory(entry, name, parts, parent.get()); break;
         case AE_IFREG: regular(entry, name, parent.get(), leaf); break;
         case AE_IFLNK: symlink(entry, name, parent.get(), leaf); break;
@@ -418,8 +421,8 @@ void Unpacker::empty_directory(int dir_fd, const std::string& path, bool keep_wr
 }
 
 void Unpacker::set_owner(archive_entry* entry, const std::string& name, int dir_fd, const char* leaf, int flags) {
-    la_int64_t uid = archive_entry_uid(entry);
-    la_int64_t gid = archive_entry_gid(entry);
+    la_int64_t uid = libarchive().archive_entry_uid(entry);
+    la_int64_t gid = libarchive().archive_entry_gid(entry);
     std::string ids = std::to_string(uid) + ":" + std::to_string(gid);
     // -1 would mean "leave unchanged" to chown(2), so the largest id is refused too.
     if (uid < 0 || gid < 0 || uid >= UINT32_MAX || gid >= UINT32_MAX)
@@ -442,13 +445,13 @@ void Unpacker::set_owner(archive_entry* entry, const std::string& name, int dir_
 }
 
 void Unpacker::set_xattrs(archive_entry* entry, const std::string& name, int fd, bool through_proc) {
-    if (archive_entry_xattr_reset(entry) == 0) return;
+    if (libarchive().archive_entry_xattr_reset(entry) == 0) return;
     const char* key = nullptr;
     const void* value = nullptr;
     size_t size = 0;
     std::string proc_path = through_proc ? proc_fd_path(fd) : std::string();
     std::unordered_set<std::string_view> seen;  // pax headers may carry an xattr twice (SCHILY. and LIBARCHIVE.)
-    while (archive_entry_xattr_next(entry, &key, &value, &size) == ARCHIVE_OK) {
+    while (libarchive().archive_entry_xattr_next(entry, &key, &value, &size) == ARCHIVE_OK) {
         std::string_view key_view = key;
         if (!seen.insert(key_view).second) continue;
         // Overlayfs' own metadata (whiteouts, opaque dirs, redirects) is berth's to write, never a layer's.
@@ -474,7 +477,7 @@ void Unpacker::set_times(const std::string& name, int dir_fd, const char* leaf, 
 }
 
 void Unpacker::root_entry(archive_entry* entry, const std::string& name) {
-    if (archive_entry_filetype(entry) != AE_IFDIR) {
+    if (libarchive().archive_entry_filetype(entry) != AE_IFDIR) {
         warn("unpack layer: skip " + quoted(name) + ": it names the layer root but is not a directory");
         return;
     }
@@ -482,7 +485,7 @@ void Unpacker::root_entry(archive_entry* entry, const std::string& name) {
     if (!root) fail("open", name, errno);
     set_owner(entry, name, root.get(), "", AT_EMPTY_PATH);
     set_xattrs(entry, name, root.get(), false);
-    deferred_.push_back({{}, name, archive_entry_perm(entry), entry_times(entry)});
+    deferred_.push_back({{}, name, libarchive().archive_entry_perm(entry), entry_times(entry)});
 }
 
 void Unpacker::directory(archive_entry* entry, const std::string& name, const Parts& parts, int parent) {
@@ -493,7 +496,7 @@ void Unpacker::directory(archive_entry* entry, const std::string& name, const Pa
     if (!dir) fail("open", name, errno);
     set_owner(entry, name, dir.get(), "", AT_EMPTY_PATH);
     set_xattrs(entry, name, dir.get(), false);
-    deferred_.push_back({parts, name, archive_entry_perm(entry), entry_times(entry)});
+    deferred_.push_back({parts, name, libarchive().archive_entry_perm(entry), entry_times(entry)});
 }
 
 void Unpacker::regular(archive_entry* entry, const std::string& name, int parent, const std::string& leaf) {
@@ -506,7 +509,7 @@ void Unpacker::regular(archive_entry* entry, const std::string& name, int parent
         const void* block = nullptr;
         size_t size = 0;
         la_int64_t offset = 0;
-        int status = archive_read_data_block(reader_, &block, &size, &offset);
+        int status = libarchive().archive_read_data_block(reader_, &block, &size, &offset);
         if (status == ARCHIVE_EOF) break;
         if (status != ARCHIVE_OK && status != ARCHIVE_WARN)
             read_failure("read " + quoted(name) + " (entry " + std::to_string(result.entries) + ")");
@@ -522,26 +525,27 @@ void Unpacker::regular(archive_entry* entry, const std::string& name, int parent
         result.bytes += size;
     }
     // A sparse file may end in a hole.
-    if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > end &&
-        ::ftruncate(file.get(), static_cast<off_t>(archive_entry_size(entry))) != 0)
+    if (libarchive().archive_entry_size_is_set(entry) && libarchive().archive_entry_size(entry) > end &&
+        ::ftruncate(file.get(), static_cast<off_t>(libarchive().archive_entry_size(entry))) != 0)
         fail("write", name, errno);
 
     // chown before chmod (chown clears setuid) and before xattrs (chown clears security.capability).
     set_owner(entry, name, file.get(), "", AT_EMPTY_PATH);
     set_xattrs(entry, name, file.get(), false);
-    if (::fchmod(file.get(), archive_entry_perm(entry)) != 0) fail("chmod", name, errno);
+    if (::fchmod(file.get(), libarchive().archive_entry_perm(entry)) != 0) fail("chmod", name, errno);
     Times times = entry_times(entry);
     if (::futimens(file.get(), times.data()) != 0) fail("set times of", name, errno);
 }
 
 void Unpacker::symlink(archive_entry* entry, const std::string& name, int parent, const std::string& leaf) {
-    const char* target = entry_text(archive_entry_symlink(entry), archive_entry_symlink_utf8(entry));
+    const char* target =
+        entry_text(libarchive().archive_entry_symlink(entry), libarchive().archive_entry_symlink_utf8(entry));
     if (!target) throw Error("unpack layer: symlink " + quoted(name) + " has no target");
     clear_leaf(parent, leaf, name, false);
     // The target is stored as it is: it is only ever followed inside the root.
     if (::symlinkat(target, parent, leaf.c_str()) != 0) fail("create", name, errno);
     set_owner(entry, name, parent, leaf.c_str(), 0);
-    if (archive_entry_xattr_count(entry) > 0) {
+    if (libarchive().archive_entry_xattr_count(entry) > 0) {
         UniqueFd link(::openat(parent, leaf.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
         if (!link) fail("open", name, errno);
         set_xattrs(entry, name, link.get(), true);
@@ -551,9 +555,11 @@ void Unpacker::symlink(archive_entry* entry, const std::string& name, int parent
 
 // Fifos and device nodes. Returns false when a device was skipped (rootless).
 bool Unpacker::special(archive_entry* entry, const std::string& name, int parent, const std::string& leaf) {
-    auto type = archive_entry_filetype(entry);
+    auto type = libarchive().archive_entry_filetype(entry);
     bool device = type == AE_IFCHR || type == AE_IFBLK;
-    dev_t dev = device ? ::makedev(archive_entry_rdevmajor(entry), archive_entry_rdevminor(entry)) : 0;
+    dev_t dev =
+        device ? ::makedev(libarchive().archive_entry_rdevmajor(entry), libarchive().archive_entry_rdevminor(entry))
+               : 0;
     clear_leaf(parent, leaf, name, false);
     if (::mknodat(parent, leaf.c_str(), static_cast<mode_t>(type) | 0600, dev) != 0) {
         int err = errno;
@@ -566,12 +572,12 @@ bool Unpacker::special(archive_entry* entry, const std::string& name, int parent
         fail("create", name, err);
     }
     set_owner(entry, name, parent, leaf.c_str(), 0);
-    if (archive_entry_xattr_count(entry) > 0) {
+    if (libarchive().archive_entry_xattr_count(entry) > 0) {
         UniqueFd node(::openat(parent, leaf.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
         if (!node) fail("open", name, errno);
         set_xattrs(entry, name, node.get(), true);
     }
-    if (::fchmodat(parent, leaf.c_str(), archive_entry_perm(entry), 0) != 0) fail("chmod", name, errno);
+    if (::fchmodat(parent, leaf.c_str(), libarchive().archive_entry_perm(entry), 0) != 0) fail("chmod", name, errno);
     set_times(name, parent, leaf.c_str(), entry_times(entry), AT_SYMLINK_NOFOLLOW);
     return true;
 }
@@ -676,22 +682,22 @@ UnpackResult unpack_layer(const std::function<size_t(char* buffer, size_t size)>
 
     // Two readers: `outer` undoes the compression and hands out the tar stream as it is (raw format, or the empty
     // format for an empty stream); `reader` reads the tar from it, through decompressed_callback.
-    std::unique_ptr<archive, ArchiveFree> outer(archive_read_new());
-    std::unique_ptr<archive, ArchiveFree> reader(archive_read_new());
+    std::unique_ptr<archive, ArchiveFree> outer(libarchive().archive_read_new());
+    std::unique_ptr<archive, ArchiveFree> reader(libarchive().archive_read_new());
     if (!outer || !reader) throw Error("unpack layer: cannot allocate the tar reader");
     auto setup_failed = [](archive* which) {
-        const char* text = archive_error_string(which);
+        const char* text = libarchive().archive_error_string(which);
         throw Error(std::string("unpack layer: set up the tar reader: ") + (text ? text : "unknown error"));
     };
-    if (archive_read_support_filter_gzip(outer.get()) < ARCHIVE_WARN ||
-        archive_read_support_filter_zstd(outer.get()) < ARCHIVE_WARN ||
-        archive_read_support_filter_none(outer.get()) < ARCHIVE_WARN ||
-        archive_read_support_format_raw(outer.get()) < ARCHIVE_WARN ||
-        archive_read_support_format_empty(outer.get()) < ARCHIVE_WARN)
+    if (libarchive().archive_read_support_filter_gzip(outer.get()) < ARCHIVE_WARN ||
+        libarchive().archive_read_support_filter_zstd(outer.get()) < ARCHIVE_WARN ||
+        libarchive().archive_read_support_filter_none(outer.get()) < ARCHIVE_WARN ||
+        libarchive().archive_read_support_format_raw(outer.get()) < ARCHIVE_WARN ||
+        libarchive().archive_read_support_format_empty(outer.get()) < ARCHIVE_WARN)
         setup_failed(outer.get());
-    if (archive_read_support_filter_none(reader.get()) < ARCHIVE_WARN ||
-        archive_read_support_format_tar(reader.get()) < ARCHIVE_WARN ||
-        archive_read_support_format_empty(reader.get()) < ARCHIVE_WARN)
+    if (libarchive().archive_read_support_filter_none(reader.get()) < ARCHIVE_WARN ||
+        libarchive().archive_read_support_format_tar(reader.get()) < ARCHIVE_WARN ||
+        libarchive().archive_read_support_format_empty(reader.get()) < ARCHIVE_WARN)
         setup_failed(reader.get());
 
     Source source;
@@ -699,23 +705,24 @@ UnpackResult unpack_layer(const std::function<size_t(char* buffer, size_t size)>
     source.buffer.resize(read_buffer_size);
     auto open_failed = [&](archive* which) {
         if (source.error) std::rethrow_exception(source.error);
-        const char* text = archive_error_string(which);
+        const char* text = libarchive().archive_error_string(which);
         throw Error(std::string("unpack layer: open the layer stream: ") + (text ? text : "unknown error"));
     };
-    if (archive_read_open(outer.get(), &source, nullptr, read_callback, nullptr) != ARCHIVE_OK)
+    if (libarchive().archive_read_open(outer.get(), &source, nullptr, read_callback, nullptr) != ARCHIVE_OK)
         open_failed(outer.get());
     Decompressed decompressed;
     decompressed.outer = outer.get();
     decompressed.source = &source;
     archive_entry* raw_entry = nullptr;
-    int status = archive_read_next_header(outer.get(), &raw_entry);
+    int status = libarchive().archive_read_next_header(outer.get(), &raw_entry);
     if (status == ARCHIVE_EOF)
         decompressed.ended = true;  // an empty stream
     else if (status != ARCHIVE_OK && status != ARCHIVE_WARN)
         open_failed(outer.get());
 
     Unpacker unpacker(reader.get(), source, decompressed, root_fd, options);
-    if (archive_read_open(reader.get(), &decompressed, nullptr, decompressed_callback, nullptr) != ARCHIVE_OK)
+    if (libarchive().archive_read_open(reader.get(), &decompressed, nullptr, decompressed_callback, nullptr) !=
+        ARCHIVE_OK)
         open_failed(reader.get());
     unpacker.run();
     return std::move(unpacker.result);
