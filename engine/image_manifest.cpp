@@ -5,12 +5,35 @@
 #include "common/digest.hpp"
 #include "common/error.hpp"
 #include "common/strings.hpp"
+#include "engine/image_schema.hpp"
 #include "registry/media_types.hpp"
 
 namespace berth::engine {
 namespace {
 
 using nlohmann::json;
+namespace media_type = registry::media_type;
+
+// The document's own "mediaType" when it is a string.
+std::string declared_media_type(const json& document) {
+    auto declared = document.find("mediaType");
+    return declared != document.end() && declared->is_string() ? declared->get<std::string>() : "";
+}
+
+// As containers/image guesses: a Docker schema 2 manifest always says what it is; one that does not is OCI, unless
+// its config is Docker's.
+bool is_oci_manifest(const json& document, std::string_view type) {
+    if (!type.empty()) return type == media_type::oci_manifest;
+    if (document.contains("mediaType")) return declared_media_type(document) != media_type::docker_manifest;
+    auto config = document.find("config");
+    return !(config != document.end() && config->is_object() &&
+             declared_media_type(*config) == media_type::docker_config);
+}
+
+bool is_oci_index(const json& document, std::string_view type) {
+    if (!type.empty()) return type == media_type::oci_index;
+    return !(document.contains("mediaType") && declared_media_type(document) == media_type::docker_manifest_list);
+}
 
 json parse_json(std::string_view body, const std::string& where) {
     json document = json::parse(body, nullptr, false);
@@ -55,8 +78,9 @@ std::string platform_text(const Platform& platform) {
 
 }  // namespace
 
-ImageManifest parse_image_manifest(std::string_view body, const std::string& where) {
+ImageManifest parse_image_manifest(std::string_view body, const std::string& where, std::string_view type) {
     json document = parse_json(body, where);
+    if (is_oci_manifest(document, type)) validate_oci_document("manifest", document, where);
     if (document.value("schemaVersion", 0) != 2) throw Error(where + ": unsupported schemaVersion");
     auto layers = document.find("layers");
     if (!document.contains("config") || layers == document.end() || !layers->is_array())
@@ -65,15 +89,16 @@ ImageManifest parse_image_manifest(std::string_view body, const std::string& whe
     manifest.config = parse_descriptor(document["config"], where);
     for (const auto& layer : *layers) {
         Descriptor descriptor = parse_descriptor(layer, where);
-        if (!registry::media_type::is_layer(descriptor.media_type))
+        if (!media_type::is_layer(descriptor.media_type))
             throw Error(where + ": unsupported layer media type \"" + descriptor.media_type + "\"");
         manifest.layers.push_back(std::move(descriptor));
     }
     return manifest;
 }
 
-std::vector<Descriptor> parse_index(std::string_view body, const std::string& where) {
+std::vector<Descriptor> parse_index(std::string_view body, const std::string& where, std::string_view type) {
     json document = parse_json(body, where);
+    if (is_oci_index(document, type)) validate_oci_document("index", document, where);
     auto manifests = document.find("manifests");
     if (manifests == document.end() || !manifests->is_array()) throw Error(where + ": no \"manifests\" list");
     std::vector<Descriptor> entries;
@@ -101,8 +126,9 @@ Descriptor select_platform(const std::vector<Descriptor>& entries, const Platfor
                 wanted.variant + "\", OS " + wanted.os + " (it has: " + (offered.empty() ? "nothing" : offered) + ")");
 }
 
-ImageConfigSummary parse_image_config(std::string_view body, const std::string& where) {
+ImageConfigSummary parse_image_config(std::string_view body, const std::string& where, std::string_view type) {
     json document = parse_json(body, where);
+    if (type == media_type::oci_config) validate_oci_document("config", document, where);
     ImageConfigSummary summary;
     auto rootfs = document.find("rootfs");
     if (rootfs == document.end() || !rootfs->is_object() || !rootfs->contains("diff_ids") ||

@@ -204,7 +204,7 @@ std::string pull_reference(const PullRequest& request, const registry::Registrie
     std::string config_body;
     client.fetch_blob(manifest.config.digest, manifest.config.size,
                       [&](const char* data, size_t size) { config_body.append(data, size); });
-    auto config = parse_image_config(config_body, "config " + manifest.config.digest);
+    auto config = parse_image_config(config_body, "config " + manifest.config.digest, manifest.config.media_type);
     if (config.diff_ids.size() != manifest.layers.size())
         throw Error(where + ": " + std::to_string(manifest.layers.size()) + " layers but the config lists " +
                     std::to_string(config.diff_ids.size()) + " diff ids");

@@ -6,7 +6,8 @@ BERTH_SOURCE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # What building berth needs.
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config git
   libcurl4-openssl-dev nlohmann-json3-dev libarchive-dev libseccomp-dev libcap-dev
-  libcli11-dev libssl-dev libtomlplusplus-dev)
+  libcli11-dev libssl-dev libtomlplusplus-dev
+  libvalijson-dev golang-github-opencontainers-image-spec-dev)
 # What berth uses at run time: id-map helpers, rootfs and network helpers.
 RUNTIME_PACKAGES=(uidmap fuse-overlayfs slirp4netns passt ca-certificates libcurl4 libarchive13)
 # What the tests need: GoogleTest, pytest, a real registry, busybox for test images,

@@ -1,0 +1,163 @@
+#include "engine/executor.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/error.hpp"
+#include "common/unique_fd.hpp"
+#include "engine/executor_plan.hpp"
+
+namespace berth::engine {
+namespace {
+
+constexpr int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+volatile sig_atomic_t container_pid = 0;
+
+void forward_signal(int signal) {
+    int saved = errno;
+    if (container_pid > 0) ::kill(container_pid, signal);
+    errno = saved;
+}
+
+// Blocks the forwarded signals for its lifetime; install() makes them go to the container.
+class SignalForwarding {
+public:
+    SignalForwarding() {
+        sigset_t set;
+        sigemptyset(&set);
+        for (int signal : forwarded_signals) sigaddset(&set, signal);
+        ::sigprocmask(SIG_BLOCK, &set, &previous_mask_);
+    }
+    SignalForwarding(const SignalForwarding&) = delete;
+    SignalForwarding& operator=(const SignalForwarding&) = delete;
+    ~SignalForwarding() {
+        if (installed_)
+            for (std::size_t index = 0; index < std::size(forwarded_signals); ++index)
+                ::sigaction(forwarded_signals[index], &previous_actions_[index], nullptr);
+        container_pid = 0;
+        ::sigprocmask(SIG_SETMASK, &previous_mask_, nullptr);
+    }
+    void install(pid_t pid) {
+        container_pid = pid;
+        struct sigaction action {};
+        action.sa_handler = forward_signal;
+        action.sa_flags = SA_RESTART;
+        sigemptyset(&action.sa_mask);
+        for (std::size_t index = 0; index < std::size(forwarded_signals); ++index)
+            ::sigaction(forwarded_signals[index], &action, &previous_actions_[index]);
+        installed_ = true;
+        sigset_t set;
+        sigemptyset(&set);
+        for (int signal : forwarded_signals) sigaddset(&set, signal);
+        ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    }
+
+private:
+    sigset_t previous_mask_{};
+    struct sigaction previous_actions_[std::size(forwarded_signals)]{};
+    bool installed_ = false;
+};
+
+int wait_for(pid_t pid) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) throw_last_errno("wait for the container");
+    }
+    return status;
+}
+
+// Kills and reaps a child that must not go on (the parent failed to set it up).
+void abandon(pid_t pid) {
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+}
+
+// Reads the child's report: nothing when the socket closed on a successful execve.
+bool read_report(int fd, ChildReport& report) {
+    for (;;) {
+        ssize_t n = ::recv(fd, &report, sizeof report, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_last_errno("read the container's start-up report");
+        if (n == 0) return false;
+        if (n != static_cast<ssize_t>(sizeof report)) throw Error("create container: short start-up report");
+        return true;
+    }
+}
+
+[[noreturn]] void throw_child_failure(const ContainerPlan& plan, const ChildReport& report) {
+    if (static_cast<ChildStep>(report.step) == ChildStep::exec) {
+        const std::string& command = plan.args.front();
+        int status = exec_failure_status(report.error);
+        if (command.find('/') == std::string::npos && report.error == ENOENT)
+            throw Error(
+                "create container: executable file \"" + command + "\" not found in $PATH: " + errno_text(report.error),
+                status);
+        throw Error("create container: exec " + command + ": " + errno_text(report.error), status);
+    }
+    throw Error("create container: " + plan.step_description(report) + ": " + errno_text(report.error));
+}
+
+}  // namespace
+
+int run_container(const nlohmann::json& spec, const std::string& bundle_dir, const ExecutorOptions& options) {
+    PlanContext context;
+    context.host_root = ::geteuid() == 0;
+    context.seccomp_cache_dir = options.seccomp_cache_dir;
+    context.default_seccomp = options.default_seccomp;
+    ContainerPlan plan = prepare_plan(spec, bundle_dir, context);
+    plan.finalize();
+
+    int sockets[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0)
+        throw_last_errno("create container: socketpair");
+    UniqueFd parent_end(sockets[0]);
+    UniqueFd child_end(sockets[1]);
+
+    SignalForwarding signals;
+    // A fork with new namespaces: the user namespace is created first and owns the others.
+    long pid = ::syscall(SYS_clone, static_cast<unsigned long>(plan.clone_flags) | SIGCHLD, nullptr, nullptr, nullptr,
+                         nullptr);
+    if (pid < 0) throw_last_errno("create container: clone");
+    if (pid == 0) {
+        ::close(sockets[0]);
+        run_child(plan, sockets[1]);
+    }
+    child_end.reset();
+    pid_t child = static_cast<pid_t>(pid);
+    try {
+        write_child_id_maps(child, plan);
+    } catch (...) {
+        abandon(child);
+        throw;
+    }
+    signals.install(child);
+    const char go = 1;
+    if (::send(parent_end.get(), &go, 1, MSG_NOSIGNAL) != 1) {
+        int error = errno;
+        abandon(child);
+        throw_errno("create container: start the container process", error);
+    }
+    ChildReport report;
+    bool failed = false;
+    try {
+        failed = read_report(parent_end.get(), report);
+    } catch (...) {
+        abandon(child);
+        throw;
+    }
+    int status = wait_for(child);
+    if (failed) throw_child_failure(plan, report);
+    return exit_status_from_wait(status);
+}
+
+}  // namespace berth::engine

@@ -1,0 +1,27 @@
+// berth's OCI runtime: executes a runtime-spec config.json in the foreground, as `runc run` does, and returns
+// the container's exit status. No runc, crun or conmon: namespaces, mounts, pivot_root, devices, capabilities,
+// seccomp, no_new_privs, rlimits and the change of user happen here (executor_plan.hpp, executor_child.cpp).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "engine/seccomp_filter.hpp"
+
+namespace berth::engine {
+
+struct ExecutorOptions {
+    // Where compiled seccomp programs are cached (<dir>/seccomp/); "" compiles every time.
+    std::string seccomp_cache_dir;
+    // The profile for a spec without linux.seccomp (berth's specs leave it to the executor); null: no filter.
+    const seccomp::Profile* default_seccomp = nullptr;
+};
+
+// Runs the container of `spec` (config.json; root.path relative to `bundle_dir`) with the caller's stdin,
+// stdout and stderr, forwarding SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to its first process,
+// and returns its exit status (128+signal when a signal ended it). Throws Error with one line
+// ("create container: mount proc on /proc: Operation not permitted"): exit status 125 when the container
+// cannot be created, 126 when its command cannot be executed, 127 when it is not found.
+int run_container(const nlohmann::json& spec, const std::string& bundle_dir, const ExecutorOptions& options);
+
+}  // namespace berth::engine

@@ -1,0 +1,321 @@
+"""berth's own OCI executor, through `berth-runtime run BUNDLE`, as root and as the unprivileged test user.
+
+Each bundle's rootfs is the busybox fixture layer: extracted by root with numeric owners, or by the test user
+(whose files then belong to the container's root). config.json comes from berth-spec-dump run as the same
+identity (rootless: uid and gid maps from /etc/subuid and /etc/subgid), so the specs are the ones `berth run`
+would write; the executor runs them with berth's default seccomp profile unless a test says otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from fixtures import oci
+from fixtures.runner import Result, default_binary, remove_tree
+
+PODMAN_DEFAULT_CAPS = "00000000800405fb"
+TIMEOUT = 60
+
+
+def engine_dir() -> Path:
+    build = os.environ.get("BERTH_BUILD_DIR")
+    if build:
+        return Path(build) / "engine"
+    return default_binary().resolve().parent.parent / "engine"
+
+
+@pytest.fixture(scope="module")
+def binaries():
+    """berth-runtime, berth-spec-dump and the busybox layer in a directory every user can read."""
+    directory = Path(tempfile.mkdtemp(prefix="berth-executor-bin-"))
+    try:
+        directory.chmod(0o755)
+        for name in ("berth-runtime", "berth-spec-dump"):
+            source = engine_dir() / name
+            if not source.is_file():
+                pytest.fail(f"{source} is missing: build it with ninja berth-runtime berth-spec-dump")
+            shutil.copyfile(source, directory / name)
+            (directory / name).chmod(0o755)
+        layer = directory / "busybox.tar"
+        layer.write_bytes(oci.busybox_layer().tar)
+        layer.chmod(0o644)
+        image_config = directory / "image-config.json"
+        image_config.write_text(json.dumps({"config": oci.busybox_config()}))
+        image_config.chmod(0o644)
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+class Bundle:
+    """A bundle directory with a busybox rootfs, run as root or as ``user``."""
+
+    def __init__(self, binaries: Path, user=None):
+        self.binaries = binaries
+        self.user = user
+        self.base = Path(tempfile.mkdtemp(prefix="berth-executor-"))
+        self.base.chmod(0o755)
+        self.dir = self.base / "bundle"
+        self.dir.mkdir()
+        self.rootfs = self.dir / "rootfs"
+        if user:
+            os.chown(self.dir, user.uid, user.gid)
+            extract = ("import tarfile, sys; tarfile.open(sys.argv[1]).extractall(sys.argv[2])")
+            self.exec(["python3", "-c", extract, str(binaries / "busybox.tar"), str(self.rootfs)], check=True)
+        else:
+            with tarfile.open(binaries / "busybox.tar") as archive:
+                archive.extractall(self.rootfs, numeric_owner=True)
+
+    @property
+    def rootless(self) -> bool:
+        return self.user is not None
+
+    def host_dir(self, name: str) -> Path:
+        """A directory for bind mounts, owned by whoever runs the container."""
+        path = self.base / name
+        path.mkdir()
+        if self.user:
+            os.chown(path, self.user.uid, self.user.gid)
+        return path
+
+    def exec(self, argv, *, check=False, timeout=TIMEOUT) -> Result:
+        if self.user:
+            argv = ["setpriv", f"--reuid={self.user.uid}", f"--regid={self.user.gid}", "--init-groups", "--",
+                    *argv]
+        env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
+               "HOME": str(self.base)}
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              cwd=self.base, env=env, timeout=timeout, check=False)
+        result = Result(argv, proc.returncode, proc.stdout, proc.stderr)
+        assert not check or result.ok, str(result)
+        return result
+
+    def spec(self, *command: str, flags=()) -> dict:
+        """config.json from berth-spec-dump, with rlimits that fit the caller's hard limits."""
+        result = self.exec([str(self.binaries / "berth-spec-dump"), "--rootfs", str(self.rootfs), *flags,
+                            str(self.binaries / "image-config.json"), *command], check=True)
+        spec = json.loads(result.stdout)
+        # The test host may refuse to raise hard limits even to root (no CAP_SYS_RESOURCE in its bounding set).
+        names = {"RLIMIT_NOFILE": resource.RLIMIT_NOFILE, "RLIMIT_NPROC": resource.RLIMIT_NPROC}
+        for limit in spec["process"].get("rlimits", []):
+            if limit["type"] in names:
+                hard = resource.getrlimit(names[limit["type"]])[1]
+                if hard != resource.RLIM_INFINITY:
+                    limit["hard"] = min(limit["hard"], hard)
+                    limit["soft"] = min(limit["soft"], limit["hard"])
+        return spec
+
+    def write_spec(self, spec: dict) -> None:
+        path = self.dir / "config.json"
+        path.write_text(json.dumps(spec))
+        path.chmod(0o644)
+
+    def runtime_argv(self, *options: str) -> list[str]:
+        return [str(self.binaries / "berth-runtime"), "run", *options, str(self.dir)]
+
+    def run(self, *command: str, flags=(), options=(), patch=None) -> Result:
+        spec = self.spec(*command, flags=flags)
+        if patch:
+            patch(spec)
+        self.write_spec(spec)
+        return self.exec(self.runtime_argv(*options))
+
+    def cleanup(self) -> None:
+        remove_tree(self.base)
+
+
+@pytest.fixture(scope="module", params=["root", "rootless"])
+def bundle(request, binaries):
+    if os.geteuid() != 0:
+        pytest.skip("the executor tests set up bundles as root and as the test user")
+    user = request.getfixturevalue("test_user") if request.param == "rootless" else None
+    made = Bundle(binaries, user)
+    yield made
+    made.cleanup()
+
+
+def output(result: Result) -> str:
+    assert result.ok, str(result)
+    return result.stdout.strip()
+
+
+def one_line_error(result: Result) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), str(result)
+    return lines[0]
+
+
+def status_field(text: str, name: str) -> str:
+    for line in text.splitlines():
+        if line.startswith(name + ":"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(f"no {name} in\n{text}")
+
+
+def test_exit_statuses(bundle):
+    assert bundle.run("true").returncode == 0
+    assert bundle.run("false").returncode == 1
+    assert bundle.run("sh", "-c", "exit 42").returncode == 42
+
+
+def test_missing_command_is_127(bundle):
+    result = bundle.run("no-such-command")
+    assert result.returncode == 127, str(result)
+    assert "no-such-command" in one_line_error(result)
+    assert bundle.run("/bin/no-such-command").returncode == 127
+
+
+def test_command_that_cannot_be_executed_is_126(bundle):
+    result = bundle.run("/etc/passwd")
+    assert result.returncode == 126, str(result)
+    assert "Permission denied" in one_line_error(result)
+    assert bundle.run("/bin").returncode == 126
+
+
+def test_ids_and_maps(bundle, test_user):
+    assert output(bundle.run("id", "-u")) == "0"
+    assert output(bundle.run("id", "-g")) == "0"
+    lines = [line.split() for line in output(bundle.run("cat", "/proc/self/uid_map")).splitlines()]
+    if bundle.rootless:
+        subuid = test_user.subuids[0]
+        assert lines == [["0", str(test_user.uid), "1"], ["1", str(subuid.start), str(subuid.count)]]
+        gid_lines = [line.split() for line in output(bundle.run("cat", "/proc/self/gid_map")).splitlines()]
+        assert gid_lines[0] == ["0", str(test_user.gid), "1"]
+    else:
+        assert lines == [["0", "0", "4294967295"]]
+
+
+def test_user_and_groups_from_the_spec(bundle):
+    assert output(bundle.run("id", flags=("--user", "1000:1000"))).startswith("uid=1000(tester) gid=1000(tester)")
+    status = output(bundle.run("cat", "/proc/self/status", flags=("--user", "1000")))
+    assert status_field(status, "CapEff") == "0000000000000000"
+    assert status_field(status, "Groups").split() == ["1000", "1234"]
+
+
+def test_hostname_and_pid_1(bundle):
+    assert output(bundle.run("hostname", flags=("--hostname", "box1"))) == "box1"
+    assert output(bundle.run("sh", "-c", "echo $$")) == "1"
+
+
+def test_capabilities_no_new_privs_and_seccomp(bundle):
+    status = output(bundle.run("cat", "/proc/self/status"))
+    assert status_field(status, "CapEff") == PODMAN_DEFAULT_CAPS
+    assert status_field(status, "CapPrm") == PODMAN_DEFAULT_CAPS
+    assert status_field(status, "CapBnd") == PODMAN_DEFAULT_CAPS
+    assert status_field(status, "CapAmb") == "0000000000000000"
+    assert status_field(status, "NoNewPrivs") == "0"
+    assert status_field(status, "Seccomp") == "2"
+    status = output(bundle.run("cat", "/proc/self/status", flags=("--security-opt", "no-new-privileges")))
+    assert status_field(status, "NoNewPrivs") == "1"
+    assert status_field(status, "Seccomp") == "2"
+    status = output(bundle.run("cat", "/proc/self/status", options=("--seccomp", "unconfined")))
+    assert status_field(status, "Seccomp") == "0"
+    status = output(bundle.run("cat", "/proc/self/status", flags=("--cap-drop", "ALL", "--cap-add", "NET_RAW")))
+    assert status_field(status, "CapEff") == "0000000000002000"
+
+
+def test_seccomp_profile_of_the_spec(bundle):
+    def block_mkdir(spec):
+        spec["linux"]["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}],
+        }
+
+    blocked = bundle.run("mkdir", "/tmp/blocked", patch=block_mkdir)
+    assert blocked.returncode != 0 and "Operation not permitted" in blocked.stderr, str(blocked)
+    assert bundle.run("sh", "-c", "mkdir -p /tmp/allowed", options=("--seccomp", "unconfined")).ok
+
+
+def test_no_inherited_file_descriptors(bundle):
+    with open("/dev/null") as leak:
+        os.set_inheritable(leak.fileno(), True)
+        listing = output(bundle.run("ls", "/proc/self/fd")).split()
+    assert sorted(listing, key=int) == ["0", "1", "2", "3"]  # 3 is ls's own directory
+
+
+def test_working_directory(bundle):
+    assert output(bundle.run("pwd", flags=("--workdir", "/tmp"))) == "/tmp"
+    assert output(bundle.run("pwd", flags=("--workdir", "/new/dir"))) == "/new/dir"
+
+
+def test_bind_mounts(bundle):
+    data = bundle.host_dir("data-" + str(time.monotonic_ns()))
+    (data / "hello").write_text("hi\n")
+    (data / "hello").chmod(0o644)
+    assert output(bundle.run("cat", "/data/hello", flags=("--volume", f"{data}:/data:ro"))) == "hi"
+    refused = bundle.run("touch", "/data/new", flags=("--volume", f"{data}:/data:ro"))
+    assert refused.returncode != 0 and "Read-only file system" in refused.stderr, str(refused)
+    assert output(bundle.run("sh", "-c", "echo written > /data/new && cat /data/new",
+                             flags=("--volume", f"{data}:/data"))) == "written"
+    assert (data / "new").read_text() == "written\n"
+
+
+def test_read_only_root(bundle):
+    refused = bundle.run("touch", "/file", flags=("--read-only",))
+    assert refused.returncode != 0 and "Read-only file system" in refused.stderr, str(refused)
+    assert bundle.run("touch", "/tmp/file", flags=("--read-only",)).returncode == 0
+
+
+def test_missing_bind_source_is_a_one_line_error(bundle):
+    gone = bundle.host_dir("gone-" + str(time.monotonic_ns()))
+    spec = bundle.spec("true", flags=("--volume", f"{gone}:/gone"))
+    gone.rmdir()
+    bundle.write_spec(spec)
+    result = bundle.exec(bundle.runtime_argv())
+    assert result.returncode == 125, str(result)
+    line = one_line_error(result)
+    assert str(gone) in line and "No such file or directory" in line
+
+
+def test_files_written_belong_to_the_mapped_ids(bundle, test_user):
+    name = "owned-" + str(time.monotonic_ns())
+    assert bundle.run("sh", "-c", f"touch /tmp/{name} /tmp/{name}.1 && chown 1:1 /tmp/{name}.1").ok
+    owner = (bundle.rootfs / "tmp" / name).stat()
+    moved = (bundle.rootfs / "tmp" / f"{name}.1").stat()
+    if bundle.rootless:
+        assert (owner.st_uid, owner.st_gid) == (test_user.uid, test_user.gid)
+        assert (moved.st_uid, moved.st_gid) == (test_user.subuids[0].start, test_user.subgids[0].start)
+    else:
+        assert (owner.st_uid, owner.st_gid) == (0, 0)
+        assert (moved.st_uid, moved.st_gid) == (1, 1)
+
+
+def test_signals_are_forwarded(bundle):
+    script = 'trap "exit 7" TERM; echo ready; while :; do sleep 0.1; done'
+    bundle.write_spec(bundle.spec("sh", "-c", script))
+    argv = bundle.runtime_argv()
+    if bundle.user:
+        argv = ["setpriv", f"--reuid={bundle.user.uid}", f"--regid={bundle.user.gid}", "--init-groups", "--",
+                *argv]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            cwd=bundle.base, start_new_session=True)
+    try:
+        assert proc.stdout.readline().strip() == b"ready"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=TIMEOUT) == 7
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def test_failed_step_in_the_container_is_a_one_line_error(bundle):
+    def bad_tmpfs(spec):
+        spec["mounts"].append({"destination": "/x", "type": "tmpfs", "source": "tmpfs", "options": ["size=bogus"]})
+
+    result = bundle.run("true", patch=bad_tmpfs)
+    assert result.returncode == 125, str(result)
+    assert one_line_error(result) == "Error: create container: mount tmpfs on /x: Invalid argument"
