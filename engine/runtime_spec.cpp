@@ -1,6 +1,7 @@
 #include "engine/runtime_spec.hpp"
 
 #include <fnmatch.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include "common/files.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
+#include "engine/capabilities.hpp"
 
 extern char** environ;  // NOLINT: the C library's
 
@@ -708,6 +710,11 @@ int parse_signal(std::string_view name) {
 
 // ---- the spec ----
 
+bool can_raise_resource_limits() {
+    auto status = read_file_if_exists("/proc/self/status").value_or("");
+    return parse_status_capabilities(status).effective.has(CAP_SYS_RESOURCE);
+}
+
 uint64_t current_hard_limit(int resource) {
     rlimit limit{};
     if (::getrlimit(resource, &limit) != 0) return default_rlimit;
@@ -863,8 +870,9 @@ nlohmann::json build_runtime_spec(const nlohmann::json& image_config, const RunO
         }
         rlimits.push_back({name, {soft, hard}});
     };
-    uint64_t nofile = context.rootless ? std::min(default_rlimit, context.nofile_hard_limit) : default_rlimit;
-    uint64_t nproc = context.rootless ? std::min(default_rlimit, context.nproc_hard_limit) : default_rlimit;
+    bool capped = context.rootless || !context.can_raise_limits;
+    uint64_t nofile = capped ? std::min(default_rlimit, context.nofile_hard_limit) : default_rlimit;
+    uint64_t nproc = capped ? std::min(default_rlimit, context.nproc_hard_limit) : default_rlimit;
     set_rlimit("nofile", nofile, nofile);
     set_rlimit("nproc", nproc, nproc);
     for (const auto& ulimit : options.ulimits) {

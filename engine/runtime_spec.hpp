@@ -110,10 +110,12 @@ struct SpecContext {
     std::vector<std::pair<std::string, std::string>> etc_files;
     std::string host_hostname;  // HOSTNAME with --uts host; "" asks gethostname()
     std::string init_binary;    // host path of the init for --init (catatonit, tini)
-    // Rootless: the hard RLIMIT_NOFILE and RLIMIT_NPROC of the caller, which a user namespace cannot raise;
-    // the defaults are min(these, 1048576) there (Podman does the same). As root both are 1048576.
+    // The hard RLIMIT_NOFILE and RLIMIT_NPROC of the caller. Rootless, or as a root without CAP_SYS_RESOURCE,
+    // they cannot be raised and the defaults are min(these, 1048576) (Podman does the same rootless); as a root
+    // that can raise them both are 1048576.
     uint64_t nofile_hard_limit = default_rlimit;
     uint64_t nproc_hard_limit = default_rlimit;
+    bool can_raise_limits = true;    // CAP_SYS_RESOURCE in the caller's effective set (root only)
     int last_capability = -1;        // the highest capability to grant with ALL; -1: the running kernel's last
     int64_t default_pids_limit = 0;  // a pids limit when --pids-limit is not given (Podman's is 2048); 0: none
     std::string cgroups_path;        // linux.cgroupsPath when not empty
@@ -121,6 +123,9 @@ struct SpecContext {
 
 // The hard limits of the calling process for SpecContext::nofile_hard_limit and nproc_hard_limit.
 uint64_t current_hard_limit(int resource);
+
+// Whether the calling process may raise hard resource limits (CAP_SYS_RESOURCE is effective).
+bool can_raise_resource_limits();
 
 // The process arguments, by Podman's rules: --entrypoint replaces the image's Entrypoint and then the image's
 // Cmd is dropped unless a command is given; a command replaces Cmd; an entrypoint of [""] is none; --init

@@ -64,6 +64,7 @@ int run(int argc, char** argv) {
     context.host_gid = ::getgid();
     context.nofile_hard_limit = current_hard_limit(RLIMIT_NOFILE);
     context.nproc_hard_limit = current_hard_limit(RLIMIT_NPROC);
+    context.can_raise_limits = can_raise_resource_limits();
     std::optional<bool> rootless;
     std::vector<std::string> env_flags;
     std::vector<std::string> env_files;

@@ -534,6 +534,15 @@ TEST_F(RuntimeSpecTest, RootDefaultsAsPodman) {
               (json{{"io.container.manager", "berth"}, {"org.opencontainers.image.stopSignal", "15"}}));
 }
 
+TEST_F(RuntimeSpecTest, RootThatCannotRaiseLimitsKeepsItsOwn) {
+    context_.can_raise_limits = false;
+    context_.nofile_hard_limit = 4096;
+    context_.nproc_hard_limit = 2000000;
+    json spec = build(RunOptions{});
+    EXPECT_EQ(spec["process"]["rlimits"], (json{{{"type", "RLIMIT_NOFILE"}, {"soft", 4096}, {"hard", 4096}},
+                                                {{"type", "RLIMIT_NPROC"}, {"soft", 1048576}, {"hard", 1048576}}}));
+}
+
 TEST_F(RuntimeSpecTest, EnvMergeOrder) {
     json config = image({{"Cmd", {"/bin/sh"}},
                          {"Env", {"PATH=/image/bin", "FROM_IMAGE=1", "OVERRIDDEN=image", "HOME=/image-home", "BAD"}}});
