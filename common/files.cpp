@@ -173,23 +173,37 @@ void remove_entry_at(int parent_fd, const std::string& name, const std::string& 
 }
 
 void remove_entries_at(int dir_fd, const std::string& dir_path) {
-    UniqueFd listing_fd(::dup(dir_fd));
-    if (!listing_fd) throw_last_errno("dup " + dir_path);
-    DIR* dir = ::fdopendir(listing_fd.get());
-    if (dir == nullptr) throw_last_errno("opendir " + dir_path);
-    listing_fd.release();  // now owned by dir
-    std::vector<std::string> names;
-    while (const dirent* entry = ::readdir(dir)) {
-        std::string name = entry->d_name;
-        if (name != "." && name != "..") names.push_back(std::move(name));
-    }
-    ::closedir(dir);
-    for (const auto& name : names) remove_entry_at(dir_fd, name, dir_path + "/" + name);
+    for (const auto& name : list_directory_at(dir_fd, dir_path)) remove_entry_at(dir_fd, name, dir_path + "/" + name);
 }
 
 }  // namespace
 
 void remove_tree(const std::string& path) { remove_entry_at(AT_FDCWD, path, path); }
+
+void remove_tree_at(int dir_fd, const std::string& name, const std::string& path) {
+    remove_entry_at(dir_fd, name, path);
+}
+
+std::vector<std::string> list_directory_at(int dir_fd, const std::string& path) {
+    // A directory stream of its own (readdir's position is shared by duplicates), read from the start.
+    UniqueFd listing_fd(::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!listing_fd) throw_last_errno("open directory " + path);
+    DIR* dir = ::fdopendir(listing_fd.get());
+    if (dir == nullptr) throw_last_errno("open directory " + path);
+    listing_fd.release();  // now owned by dir
+    std::vector<std::string> names;
+    errno = 0;
+    while (const dirent* entry = ::readdir(dir)) {
+        std::string name = entry->d_name;
+        if (name != "." && name != "..") names.push_back(std::move(name));
+        errno = 0;
+    }
+    int err = errno;
+    ::closedir(dir);
+    if (err != 0) throw_errno("read directory " + path, err);
+    std::sort(names.begin(), names.end());
+    return names;
+}
 
 TempDir::TempDir(const std::string& parent, const std::string& prefix) {
     std::string pattern = parent + "/" + prefix + "XXXXXX";

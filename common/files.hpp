@@ -37,6 +37,13 @@ namespace berth {
 // Directories without write or search permission for the owner are opened up first.
 void remove_tree(const std::string& path);
 
+// The same for the entry `name` of the directory `dir_fd`; `path` names it in errors. Nothing above `dir_fd` is
+// looked up, so a symlink among the parents cannot lead the removal elsewhere.
+void remove_tree_at(int dir_fd, const std::string& name, const std::string& path);
+
+// The sorted names in the directory `dir_fd` (without "." and ".."); `path` names it in errors.
+std::vector<std::string> list_directory_at(int dir_fd, const std::string& path);
+
 // A fresh directory "<parent>/<prefix>XXXXXX", removed with its content when the object goes away.
 class TempDir {
 public:

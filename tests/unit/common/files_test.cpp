@@ -1,5 +1,6 @@
 #include "common/files.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -7,6 +8,7 @@
 #include <filesystem>
 
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 
 namespace berth {
 namespace {
@@ -55,6 +57,24 @@ TEST(RemoveTree, RemovesLockedDirectoriesAndKeepsSymlinkTargets) {
         ASSERT_EQ(::chmod((tree + "/a/b").c_str(), 0), 0);
     }
     EXPECT_FALSE(path_exists(tree));
+    EXPECT_EQ(read_file(outside.path() + "/keep"), "kept");
+}
+
+TEST(RemoveTreeAt, RemovesBelowADirectoryDescriptorAndNeverThroughASymlink) {
+    TempDir outside(scratch_parent(), "berth-outside-");
+    write_file_atomic(outside.path() + "/keep", "kept");
+    TempDir dir(scratch_parent(), "berth-tree-");
+    make_directories(dir.path() + "/sub/deeper");
+    write_file_atomic(dir.path() + "/sub/deeper/file", "x");
+    write_file_atomic(dir.path() + "/b-file", "y");
+    ASSERT_EQ(::symlink(outside.path().c_str(), (dir.path() + "/link").c_str()), 0);
+    UniqueFd dir_fd(::open(dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    ASSERT_TRUE(dir_fd.valid());
+    EXPECT_EQ(list_directory_at(dir_fd.get(), dir.path()), (std::vector<std::string>{"b-file", "link", "sub"}));
+    remove_tree_at(dir_fd.get(), "link", dir.path() + "/link");
+    remove_tree_at(dir_fd.get(), "sub", dir.path() + "/sub");
+    remove_tree_at(dir_fd.get(), "missing", dir.path() + "/missing");
+    EXPECT_EQ(list_directory_at(dir_fd.get(), dir.path()), std::vector<std::string>{"b-file"});
     EXPECT_EQ(read_file(outside.path() + "/keep"), "kept");
 }
 
