@@ -87,6 +87,7 @@ std::unique_ptr<CommandTree> build_command_tree(GlobalOptions& globals) {
     add_pull_command(*tree, globals);
     add_login_commands(*tree);
     add_image_commands(*tree, globals);
+    add_container_commands(*tree, globals);
     add_unshare_command(*tree, globals);
     add_system_commands(*tree, globals);
     add_shell_commands(*tree);

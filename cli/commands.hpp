@@ -8,10 +8,11 @@ namespace berth::cli {
 
 void add_system_commands(CommandTree& tree, const GlobalOptions& globals);  // info, version
 void add_shell_commands(CommandTree& tree);
-void add_pull_command(CommandTree& tree, const GlobalOptions& globals);     // pull
-void add_login_commands(CommandTree& tree);                                 // login, logout
-void add_unshare_command(CommandTree& tree, const GlobalOptions& globals);  // unshare
-void add_image_commands(CommandTree& tree, const GlobalOptions& globals);   // images, rmi, tag // help,
-                                                                            // completion, __complete
+void add_pull_command(CommandTree& tree, const GlobalOptions& globals);        // pull
+void add_login_commands(CommandTree& tree);                                    // login, logout
+void add_unshare_command(CommandTree& tree, const GlobalOptions& globals);     // unshare
+void add_image_commands(CommandTree& tree, const GlobalOptions& globals);      // images, rmi, tag // help,
+                                                                               // completion, __complete
+void add_container_commands(CommandTree& tree, const GlobalOptions& globals);  // run, create, start, rm, container
 
 }  // namespace berth::cli

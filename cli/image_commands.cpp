@@ -128,7 +128,7 @@ int for_each_image(const std::vector<std::string>& names, const std::function<vo
             action(name);
         } catch (const Error& error) {
             std::fprintf(stderr, "Error: %s\n", error.what());
-            status = 1;
+            status = std::max(status, error.exit_status() == 2 ? 2 : 1);  // 2: in use by a container
         }
     }
     return status;

@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/output/pull_progress.hpp"
+#include "cli/pull_command.hpp"
 #include "cli/registry_options.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
@@ -53,6 +54,26 @@ std::function<std::optional<registry::Credentials>(const registry::Reference&)> 
     };
 }
 
+// Pulls one reference into opened storage, with progress on stderr unless quiet; returns the image id.
+std::string pull_one(engine::PullRequest request, const std::string& reference, bool quiet) {
+    request.reference = reference;
+    std::optional<PullProgress> display;
+    if (!quiet) {
+        display.emplace(stderr);
+        request.report = [&](const std::string& line) { display->line(line); };
+        if (display->live()) request.progress = [&](const engine::LayerProgress& layer) { display->layer(layer); };
+    }
+    std::string id;
+    try {
+        id = engine::pull_image(request);
+    } catch (const Error& error) {
+        if (display) display->finish();
+        throw Error("pull " + reference + ": " + error.what(), error.exit_status());
+    }
+    if (display) display->finish();
+    return id;
+}
+
 int run_pull(const PullOptions& options, const GlobalOptions& globals) {
     engine::PullRequest request;
     if (!options.platform.empty()) request.platform = engine::parse_platform(options.platform);
@@ -63,21 +84,7 @@ int run_pull(const PullOptions& options, const GlobalOptions& globals) {
     request.graph_root = storage.graph_root;
     request.rootless = storage.rootless;
     for (const auto& reference : options.references) {
-        request.reference = reference;
-        std::optional<PullProgress> display;
-        if (!options.quiet) {
-            display.emplace(stderr);
-            request.report = [&](const std::string& line) { display->line(line); };
-            if (display->live()) request.progress = [&](const engine::LayerProgress& layer) { display->layer(layer); };
-        }
-        std::string id;
-        try {
-            id = engine::pull_image(request);
-        } catch (const Error& error) {
-            if (display) display->finish();
-            throw Error("pull " + reference + ": " + error.what(), error.exit_status());
-        }
-        if (display) display->finish();
+        std::string id = pull_one(request, reference, options.quiet);
         std::printf("%s\n", id.substr(7).c_str());
         std::fflush(stdout);
     }
@@ -85,6 +92,17 @@ int run_pull(const PullOptions& options, const GlobalOptions& globals) {
 }
 
 }  // namespace
+
+std::string pull_for_container(const StorageContext& storage, const ContainerPull& pull) {
+    engine::PullRequest request;
+    PullOptions options;
+    options.authfile = pull.authfile;
+    request.stored_credentials = stored_credentials(options);
+    request.tls_verify = pull.tls_verify;
+    request.graph_root = storage.graph_root;
+    request.rootless = storage.rootless;
+    return run_with_storage_ids(storage, [&] { return pull_one(request, pull.reference, pull.quiet); });
+}
 
 void add_pull_command(CommandTree& tree, const GlobalOptions& globals) {
     auto options = std::make_shared<PullOptions>();

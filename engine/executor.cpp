@@ -114,6 +114,7 @@ int run_container(const nlohmann::json& spec, const std::string& bundle_dir, con
     context.host_root = ::geteuid() == 0;
     context.seccomp_cache_dir = options.seccomp_cache_dir;
     context.default_seccomp = options.default_seccomp;
+    context.overlay = options.overlay;
     ContainerPlan plan = prepare_plan(spec, bundle_dir, context);
     plan.finalize();
 
@@ -154,6 +155,14 @@ int run_container(const nlohmann::json& spec, const std::string& bundle_dir, con
     } catch (...) {
         abandon(child);
         throw;
+    }
+    if (!failed && options.on_start) {
+        try {
+            options.on_start(child);
+        } catch (...) {
+            abandon(child);
+            throw;
+        }
     }
     int status = wait_for(child);
     if (failed) throw_child_failure(plan, report);

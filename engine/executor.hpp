@@ -3,9 +3,13 @@
 // seccomp, no_new_privs, rlimits and the change of user happen here (executor_plan.hpp, executor_child.cpp).
 #pragma once
 
+#include <sys/types.h>
+
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "engine/executor_plan.hpp"
 #include "engine/seccomp_filter.hpp"
 
 namespace berth::engine {
@@ -15,6 +19,11 @@ struct ExecutorOptions {
     std::string seccomp_cache_dir;
     // The profile for a spec without linux.seccomp (berth's specs leave it to the executor); null: no filter.
     const seccomp::Profile* default_seccomp = nullptr;
+    // The rootfs as an overlay to mount on the spec's root.path inside the container's namespaces; null: the
+    // root.path directory is the rootfs.
+    const OverlayRootfs* overlay = nullptr;
+    // Called with the container's pid once its command is running (after a successful execve).
+    std::function<void(pid_t)> on_start;
 };
 
 // Runs the container of `spec` (config.json; root.path relative to `bundle_dir`) with the caller's stdin,

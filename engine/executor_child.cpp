@@ -360,6 +360,11 @@ void run_child(const ContainerPlan& plan, int report_fd) noexcept {
 
     if (::mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) != 0)
         fail(report_fd, ChildStep::make_private, 0, errno);
+    if (!plan.overlay_data.empty()) {
+        if (::chdir(plan.overlay_base_dir.c_str()) != 0 ||
+            ::mount("overlay", plan.rootfs.c_str(), "overlay", 0, plan.overlay_data.c_str()) != 0)
+            fail(report_fd, ChildStep::mount_rootfs, 0, errno);
+    }
     if (::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
         fail(report_fd, ChildStep::bind_rootfs, 0, errno);
     int root = ::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -318,6 +318,22 @@ void add_process(ContainerPlan& plan, const nlohmann::json& spec, const PlanCont
     }
 }
 
+// The overlay's mount data. In a user namespace the overlay keeps its metadata in user.overlay.* xattrs
+// (userxattr), where rootless unpacking wrote the opaque markers.
+void set_overlay(ContainerPlan& plan, const OverlayRootfs& overlay) {
+    if (overlay.lower.empty()) throw Error("overlay rootfs: no lower directory");
+    std::string data = plan.user_namespace ? "userxattr," : "";
+    data += "lowerdir=";
+    for (std::size_t index = 0; index < overlay.lower.size(); ++index)
+        data += (index ? ":" : "") + overlay.lower[index];
+    data += ",upperdir=" + overlay.upper + ",workdir=" + overlay.work;
+    if (data.size() >= 4096)
+        throw Error("overlay rootfs: the mount data for " + std::to_string(overlay.lower.size()) +
+                    " layers is longer than the kernel's limit of 4095 bytes");
+    plan.overlay_base_dir = overlay.base_dir;
+    plan.overlay_data = std::move(data);
+}
+
 }  // namespace
 
 MountOptions parse_mount_options(const std::vector<std::string>& options) {
@@ -377,6 +393,7 @@ std::string ContainerPlan::step_description(const ChildReport& report) const {
             case ChildStep::become_root: return "become root in the user namespace";
             case ChildStep::signal_mask: return "reset signals";
             case ChildStep::make_private: return "make the mounts private";
+            case ChildStep::mount_rootfs: return "mount the overlay rootfs on " + rootfs + " (" + overlay_data + ")";
             case ChildStep::bind_rootfs: return "bind mount the rootfs " + rootfs;
             case ChildStep::open_rootfs: return "open the rootfs " + rootfs;
             case ChildStep::mount_point: return "create the mount point " + at(mounts, report.index).destination;
@@ -437,6 +454,7 @@ ContainerPlan prepare_plan(const nlohmann::json& spec, const std::string& bundle
 
     plan.rootfs = rootfs_path(spec, bundle_dir);
     plan.readonly_root = object_field(spec, "root").value("readonly", false);
+    if (context.overlay) set_overlay(plan, *context.overlay);
     plan.root_propagation = MS_REC | MS_PRIVATE;
     if (auto propagation = string_field(linux_section, "rootfsPropagation", "linux"); !propagation.empty()) {
         auto options = parse_mount_options({propagation});

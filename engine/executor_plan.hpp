@@ -86,6 +86,7 @@ enum class ChildStep : std::int32_t {
     become_root,
     signal_mask,
     make_private,
+    mount_rootfs,
     bind_rootfs,
     open_rootfs,
     mount_point,
@@ -132,6 +133,11 @@ struct ContainerPlan {
     bool setgroups_denied = false;  // single-id maps written by an unprivileged parent
 
     std::string rootfs;  // absolute host path
+    // An overlay to mount on `rootfs` first, in the container's namespaces (empty: rootfs is ready): the mount
+    // data, with lower, upper and work directories relative to overlay_base_dir (the child changes to it first,
+    // which keeps the data short of the kernel's one-page limit).
+    std::string overlay_base_dir;
+    std::string overlay_data;
     bool readonly_root = false;
     unsigned long root_propagation = 0;  // MS_REC|MS_PRIVATE unless linux.rootfsPropagation says otherwise
     std::vector<MountStep> mounts;
@@ -169,8 +175,17 @@ struct ContainerPlan {
 };
 
 // Where config.json's process comes from, for the parts that depend on the host.
+// The container's rootfs as an overlay of image layers and its own writable layer.
+struct OverlayRootfs {
+    std::string base_dir;            // absolute; the directories below are relative to it
+    std::vector<std::string> lower;  // top first
+    std::string upper;
+    std::string work;
+};
+
 struct PlanContext {
     bool host_root = false;                             // the caller's effective uid is 0
+    const OverlayRootfs* overlay = nullptr;             // mount this on the spec's root.path
     std::string seccomp_cache_dir;                      // "" compiles without a cache
     const seccomp::Profile* default_seccomp = nullptr;  // when the spec has no linux.seccomp; null: none
 };

@@ -8,6 +8,7 @@
 #include "common/strings.hpp"
 #include "registry/reference.hpp"
 #include "storage/blob_store.hpp"
+#include "storage/container_store.hpp"
 #include "storage/layer_store.hpp"
 
 namespace berth::engine {
@@ -81,6 +82,26 @@ void tag_image(const std::string& graph_root, const std::string& image, const st
     storage::ImageStore(graph_root).add_name(record.id, normalized_image_name(new_name));
 }
 
+namespace {
+
+// The first container using an image, if any.
+std::optional<std::string> container_using(const std::string& graph_root, const std::string& image_id) {
+    for (const auto& container : storage::ContainerStore(graph_root).list())
+        if (container.image_id == image_id) return container.id;
+    return std::nullopt;
+}
+
+// Podman's refusal (exit status 2) to remove an image a container was created from.
+void refuse_if_in_use(const std::string& graph_root, const std::string& image_id) {
+    if (auto container = container_using(graph_root, image_id))
+        throw Error("image used by " + *container +
+                        ": image is in use by a container: consider listing external containers and force-removing "
+                        "image",
+                    2);
+}
+
+}  // namespace
+
 RemovedImage remove_image(const std::string& graph_root, const std::string& text) {
     storage::ImageStore images(graph_root);
     auto record = resolve_image(graph_root, text);
@@ -96,6 +117,7 @@ RemovedImage remove_image(const std::string& graph_root, const std::string& text
         removed.untagged.push_back(name);
         return removed;
     }
+    refuse_if_in_use(graph_root, record.id);
     images.remove(record.id);
     removed.untagged = record.names;
     removed.deleted = record.id;
@@ -127,6 +149,7 @@ std::vector<std::string> prune_images(const std::string& graph_root, bool all) {
     std::vector<std::string> removed;
     for (const auto& record : images.list()) {
         if (!all && !record.names.empty()) continue;
+        if (container_using(graph_root, record.id)) continue;
         images.remove(record.id);
         removed.push_back(record.id);
     }

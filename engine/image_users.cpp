@@ -217,4 +217,24 @@ ImageUser lookup_image_user(const std::string& rootfs, std::string_view spec,
                         group_add);
 }
 
+namespace {
+
+std::optional<std::string> read_file_in_layers(const std::vector<std::string>& roots, const std::string& path) {
+    for (const auto& root : roots) {
+        struct stat info {};
+        if (::fstatat(AT_FDCWD, (root + path).c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        if (S_ISCHR(info.st_mode) && info.st_rdev == 0) return std::nullopt;  // a whiteout
+        return read_file_in_root(root, path);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+ImageUser lookup_image_user_in_layers(const std::vector<std::string>& roots, std::string_view spec,
+                                      const std::vector<std::string>& group_add) {
+    return resolve_user(spec, read_file_in_layers(roots, "/etc/passwd"), read_file_in_layers(roots, "/etc/group"),
+                        group_add);
+}
+
 }  // namespace berth::engine

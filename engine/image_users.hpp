@@ -41,6 +41,11 @@ ImageUser resolve_user(std::string_view spec, const std::optional<std::string>& 
 ImageUser lookup_image_user(const std::string& rootfs, std::string_view spec,
                             const std::vector<std::string>& group_add = {});
 
+// The same against the layers of an image that is not mounted: `roots` are layer directories, top first; each file
+// is read from the first layer that has it (a whiteout there, a 0:0 character device, means it was deleted).
+ImageUser lookup_image_user_in_layers(const std::vector<std::string>& roots, std::string_view spec,
+                                      const std::vector<std::string>& group_add = {});
+
 // A file of a root file system, read as above; nothing when it does not exist. Files larger than max_bytes are
 // refused. Throws Error naming the path for anything else.
 std::optional<std::string> read_file_in_root(const std::string& rootfs, const std::string& path,

@@ -799,7 +799,9 @@ nlohmann::json build_runtime_spec(const nlohmann::json& image_config, const RunO
     if (user_spec.empty() && options.userns == UsernsMode::keep_id)
         user_spec = std::to_string(context.host_uid) + ":" + std::to_string(context.host_gid);
     if (user_spec.empty()) user_spec = image_string(section, "User");
-    ImageUser user = lookup_image_user(context.rootfs, user_spec, options.group_add);
+    ImageUser user = context.user_lookup_layers.empty()
+                         ? lookup_image_user(context.rootfs, user_spec, options.group_add)
+                         : lookup_image_user_in_layers(context.user_lookup_layers, user_spec, options.group_add);
     if (user_namespace) {
         if (!id_mapped(uid_mappings, user.uid))
             throw Error("user " + in_quotes(user_spec) + ": uid " + std::to_string(user.uid) +

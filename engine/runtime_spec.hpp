@@ -99,6 +99,9 @@ int parse_signal(std::string_view name);
 struct SpecContext {
     std::string container_id;  // 64 hex digits; the default hostname is its first 12
     std::string rootfs;        // root.path; /etc/passwd and /etc/group are read from it for -u and the image User
+    // When not empty, the layer directories (top first) /etc/passwd and /etc/group are read from instead, for a
+    // rootfs that is mounted only when the container starts.
+    std::vector<std::string> user_lookup_layers;
     bool rootless = false;
     // Rootless: the mappings the container's user namespace gets (container id -> host id, as newuidmap takes
     // them): container 0 is the user's own id, 1.. the subordinate ranges (rootless::rootless_id_mappings()).

@@ -1,0 +1,279 @@
+// berth run, create, start, rm and the `berth container` group (run, create, start, rm, inspect).
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "cli/output/go_template.hpp"
+#include "cli/pull_command.hpp"
+#include "cli/registry_options.hpp"
+#include "cli/run_flags.hpp"
+#include "cli/storage_context.hpp"
+#include "common/error.hpp"
+#include "engine/container_create.hpp"
+#include "engine/container_inspect.hpp"
+#include "engine/container_start.hpp"
+#include "engine/image_commands.hpp"
+#include "engine/rootfs_choice.hpp"
+#include "storage/vfs_rootfs.hpp"
+
+namespace berth::cli {
+namespace {
+
+using nlohmann::json;
+
+struct StartFlags {
+    std::vector<std::string> containers;
+    bool attach = false;
+    bool interactive = false;
+};
+
+struct RemoveFlags {
+    std::vector<std::string> containers;
+    bool force = false;
+    bool all = false;
+};
+
+struct InspectFlags {
+    std::vector<std::string> containers;
+    std::string format;
+};
+
+// The image a container is created from: pulled first when the policy says so.
+storage::ImageRecord image_for_container(const StorageContext& storage, const RunFlags& flags) {
+    const std::string& reference = flags.arguments.front();
+    auto policy = parse_pull_policy(flags.pull);
+    if (policy != PullPolicy::always) {
+        try {
+            return engine::resolve_image(storage.graph_root, reference);
+        } catch (const Error&) {
+            if (policy == PullPolicy::never) throw;
+        }
+    }
+    ContainerPull pull{reference, flags.quiet, parse_bool_flag("tls-verify", flags.tls_verify), flags.authfile};
+    std::string id = pull_for_container(storage, pull);
+    return engine::resolve_image(storage.graph_root, id);
+}
+
+// The name the container records for its image: the one the user typed when the image has it.
+std::string image_name_for(const storage::ImageRecord& image, const std::string& typed) {
+    std::string normalized = engine::normalized_image_name(typed);
+    for (const auto& name : image.names)
+        if (name == normalized) return name;
+    return image.names.empty() ? image.id.substr(7) : image.names.front();
+}
+
+storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOptions& globals,
+                                           const StorageContext& storage) {
+    if (flags.arguments.empty()) throw Error("requires at least 1 arg(s), only received 0");
+    auto options = to_run_options(flags);
+    auto image = image_for_container(storage, flags);
+
+    engine::CreateRequest request;
+    request.graph_root = storage.graph_root;
+    request.rootless = storage.rootless;
+    request.image = image;
+    request.image_name = image_name_for(image, flags.arguments.front());
+    request.options = std::move(options);
+    request.driver = engine::container_rootfs_driver(storage.graph_root, storage.rootless, globals.driver_override());
+    request.assemble_vfs_rootfs = [&storage](const std::vector<std::string>& layers, const std::string& target) {
+        run_with_storage_ids(storage, [&] {
+            storage::assemble_vfs_rootfs(layers, target);
+            return std::string();
+        });
+    };
+    return engine::create_container(request);
+}
+
+engine::StartRequest start_request(const StorageContext& storage, const std::string& id) {
+    engine::StartRequest request;
+    request.graph_root = storage.graph_root;
+    request.run_root = storage.run_root;
+    request.id = id;
+    request.remove_files = [&storage](const std::string& path) { remove_storage_tree(storage, path); };
+    return request;
+}
+
+int run_run(const RunFlags& flags, const GlobalOptions& globals) {
+    auto storage = open_storage(globals, false);
+    auto record = create_from_flags(flags, globals, storage);
+    return engine::run_attached(start_request(storage, record.id));
+}
+
+int run_create(const RunFlags& flags, const GlobalOptions& globals) {
+    auto storage = open_storage(globals, false);
+    auto record = create_from_flags(flags, globals, storage);
+    std::printf("%s\n", record.id.c_str());
+    return 0;
+}
+
+storage::ContainerRecord find_container(const StorageContext& storage, const std::string& name_or_id) {
+    storage::ContainerStore store(storage.graph_root);
+    auto found = store.find(name_or_id);
+    if (!found) throw Error("no container with name or ID \"" + name_or_id + "\" found: no such container");
+    return engine::reconciled(*found);
+}
+
+int run_start(const StartFlags& flags, const GlobalOptions& globals) {
+    if (!flags.attach)
+        throw Error("starting a container in the background is not supported yet: use berth start --attach");
+    if (flags.containers.size() != 1) throw Error("you cannot start and attach multiple containers at once");
+    auto storage = open_storage(globals, false);
+    auto record = find_container(storage, flags.containers.front());
+    return engine::run_attached(start_request(storage, record.id));
+}
+
+int run_rm(const RemoveFlags& flags, const GlobalOptions& globals) {
+    auto storage = open_storage(globals, false);
+    std::vector<std::string> names = flags.containers;
+    if (flags.all) {
+        names.clear();
+        for (const auto& record : storage::ContainerStore(storage.graph_root).list()) names.push_back(record.id);
+    } else if (names.empty()) {
+        throw Error("at least one container name or ID must be specified");
+    }
+    int status = 0;
+    for (const auto& name : names) {
+        try {
+            auto record = find_container(storage, name);
+            engine::remove_container(storage.graph_root, record.id, flags.force,
+                                     [&storage](const std::string& path) { remove_storage_tree(storage, path); });
+            std::printf("%s\n", flags.all ? record.id.c_str() : name.c_str());
+        } catch (const Error& error) {
+            std::fprintf(stderr, "Error: %s\n", error.what());
+            int code = error.exit_status();
+            if (std::string(error.what()).find("no such container") != std::string::npos) code = 1;
+            if (status == 0 || code > status) status = code;
+        }
+    }
+    return status;
+}
+
+int run_inspect(const InspectFlags& flags, const GlobalOptions& globals) {
+    auto storage = open_storage(globals, false);
+    json documents = json::array();
+    int status = 0;
+    for (const auto& name : flags.containers) {
+        try {
+            documents.push_back(engine::inspect_container(storage.graph_root, find_container(storage, name)));
+        } catch (const Error& error) {
+            std::fprintf(stderr, "Error: %s\n", error.what());
+            status = exit_berth_error;
+        }
+    }
+    if (flags.format.empty() || flags.format == "json")
+        std::printf("%s\n", documents.dump(4).c_str());
+    else
+        for (const auto& document : documents) std::printf("%s\n", render_template(flags.format, document).c_str());
+    return status;
+}
+
+const char* run_description =
+    "Run a command in a new container from an image, pulling the image first when it is not in local\n"
+    "storage (--pull). The container gets its own user, mount, PID, UTS, IPC, network and cgroup\n"
+    "namespaces, Podman's default capabilities and seccomp profile, and an overlay of the image's layers\n"
+    "with a writable layer of its own as its root file system. berth runs it with its own OCI executor;\n"
+    "no runc, crun or conmon is needed.\n"
+    "\n"
+    "berth run waits for the command, with the container's output on its own, forwards signals to it,\n"
+    "and exits with its status: 125 when berth fails, 126 when the command cannot be invoked, 127 when\n"
+    "it is not found.";
+
+void add_run(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {
+    auto flags = std::make_shared<RunFlags>();
+    CommandHelp help{"[options] IMAGE [COMMAND [ARG...]]",
+                     run_description,
+                     {"berth run --rm busybox echo hello", "berth run --rm -v /srv/data:/data:ro busybox ls /data",
+                      "berth run --rm --user nobody --read-only --tmpfs /tmp busybox id"},
+                     ValueKind::none};
+    auto command = std::make_shared<CLI::App*>(nullptr);
+    auto& run = tree.add_command(parent, "run", "Run a command in a new container", std::move(help),
+                                 [flags, command, &globals] {
+                                     flags->arguments = (*command)->remaining();
+                                     return run_run(*flags, globals);
+                                 });
+    *command = &run;
+    add_run_flags(tree, run, *flags);
+}
+
+void add_create(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {
+    auto flags = std::make_shared<RunFlags>();
+    CommandHelp help{"[options] IMAGE [COMMAND [ARG...]]",
+                     "Create a container from an image, as berth run does, without starting it; print its id.\n"
+                     "Start it with berth start.",
+                     {"berth create --name web busybox httpd -f", "berth start --attach web"},
+                     ValueKind::none};
+    auto command = std::make_shared<CLI::App*>(nullptr);
+    auto& create = tree.add_command(parent, "create", "Create but do not start a container", std::move(help),
+                                    [flags, command, &globals] {
+                                        flags->arguments = (*command)->remaining();
+                                        return run_create(*flags, globals);
+                                    });
+    *command = &create;
+    add_run_flags(tree, create, *flags);
+}
+
+void add_start(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {
+    auto flags = std::make_shared<StartFlags>();
+    CommandHelp help{"[options] CONTAINER",
+                     "Start a container that was created or has exited. Its writable layer is kept between\n"
+                     "starts. With --attach berth waits for it, with its output on berth's own, and exits\n"
+                     "with its status.",
+                     {"berth start --attach web"},
+                     ValueKind::none};
+    auto& start = tree.add_command(parent, "start", "Start one or more containers", std::move(help),
+                                   [flags, &globals] { return run_start(*flags, globals); });
+    start.add_option("container", flags->containers, "Containers to start")->required();
+    start.add_flag("-a,--attach", flags->attach, "Attach to the container's output and wait for it");
+    start.add_flag("-i,--interactive", flags->interactive, "Keep STDIN open");
+}
+
+void add_rm(CommandTree& tree, CLI::App& parent, const std::string& name, const GlobalOptions& globals) {
+    auto flags = std::make_shared<RemoveFlags>();
+    CommandHelp help{"[options] CONTAINER [CONTAINER...]",
+                     "Remove containers with their writable layers. A running container is removed only with\n"
+                     "--force, which kills it first.",
+                     {"berth rm web", "berth rm --force --all"},
+                     ValueKind::none};
+    auto& rm = tree.add_command(parent, name, "Remove one or more containers", std::move(help),
+                                [flags, &globals] { return run_rm(*flags, globals); });
+    rm.add_option("container", flags->containers, "Containers to remove");
+    rm.add_flag("-f,--force", flags->force, "Kill and remove a running container");
+    rm.add_flag("-a,--all", flags->all, "Remove all containers");
+}
+
+void add_container_inspect(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {
+    auto flags = std::make_shared<InspectFlags>();
+    CommandHelp help{"[options] CONTAINER [CONTAINER...]",
+                     "Display the configuration and state of containers as JSON, as Podman does; OCISpec is\n"
+                     "the container's OCI runtime config.json.",
+                     {"berth container inspect web", "berth container inspect --format '{{.State.Status}}' web"},
+                     ValueKind::none};
+    auto& inspect = tree.add_command(parent, "inspect", "Display the configuration of a container", std::move(help),
+                                     [flags, &globals] { return run_inspect(*flags, globals); });
+    inspect.add_option("container", flags->containers, "Containers to inspect")->required();
+    inspect.add_option("-f,--format", flags->format, "Change the output format to a Go template");
+}
+
+}  // namespace
+
+void add_container_commands(CommandTree& tree, const GlobalOptions& globals) {
+    add_run(tree, tree.root(), globals);
+    add_create(tree, tree.root(), globals);
+    add_start(tree, tree.root(), globals);
+    add_rm(tree, tree.root(), "rm", globals);
+
+    CommandHelp group_help{"[command]",
+                           "Manage containers: create, run, start, inspect and remove them.",
+                           {"berth container inspect web"},
+                           ValueKind::none};
+    auto& container = tree.add_command(tree.root(), "container", "Manage containers", std::move(group_help), nullptr);
+    add_run(tree, container, globals);
+    add_create(tree, container, globals);
+    add_start(tree, container, globals);
+    add_rm(tree, container, "rm", globals);
+    add_container_inspect(tree, container, globals);
+}
+
+}  // namespace berth::cli

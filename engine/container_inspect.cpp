@@ -1,0 +1,135 @@
+#include "engine/container_inspect.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "common/files.hpp"
+
+namespace berth::engine {
+namespace {
+
+using nlohmann::json;
+
+json spec_of(const storage::ContainerPaths& paths) {
+    auto text = read_file_if_exists(paths.spec);
+    if (!text) return json::object();
+    auto spec = json::parse(*text, nullptr, false);
+    return spec.is_discarded() ? json::object() : spec;
+}
+
+json state_json(const storage::ContainerRecord& record) {
+    bool running = record.state == storage::ContainerState::running;
+    return {{"OciVersion", "1.0.2-dev"},
+            {"Status", storage::state_name(record.state)},
+            {"Running", running},
+            {"Paused", false},
+            {"Restarting", false},
+            {"OOMKilled", false},
+            {"Dead", false},
+            {"Pid", running ? record.pid : 0},
+            {"ConmonPid", running ? record.monitor_pid : 0},
+            {"ExitCode", record.exit_code},
+            {"Error", record.error},
+            {"StartedAt", format_time_ns(record.started_ns)},
+            {"FinishedAt", format_time_ns(record.finished_ns)}};
+}
+
+json mounts_json(const json& spec) {
+    json mounts = json::array();
+    for (const auto& mount : spec.value("mounts", json::array())) {
+        std::string type = mount.value("type", "");
+        if (type != "bind") continue;
+        std::string destination = mount.value("destination", "");
+        if (destination.starts_with("/etc/") || destination == "/run/berth-init" || destination.starts_with("/dev") ||
+            destination.starts_with("/sys"))
+            continue;
+        auto options = mount.value("options", std::vector<std::string>{});
+        bool read_only = std::find(options.begin(), options.end(), "ro") != options.end();
+        mounts.push_back({{"Type", "bind"},
+                          {"Source", mount.value("source", "")},
+                          {"Destination", destination},
+                          {"Driver", ""},
+                          {"Mode", ""},
+                          {"Options", options},
+                          {"RW", !read_only},
+                          {"Propagation", "rprivate"}});
+    }
+    return mounts;
+}
+
+json config_json(const storage::ContainerRecord& record, const json& spec) {
+    const json process = spec.value("process", json::object());
+    const json user = process.value("user", json::object());
+    std::string user_text = std::to_string(user.value("uid", 0)) + ":" + std::to_string(user.value("gid", 0));
+    return {{"Hostname", spec.value("hostname", "")},
+            {"User", user_text},
+            {"Env", process.value("env", json::array())},
+            {"Cmd", record.command},
+            {"Image", record.image_name},
+            {"Labels", record.labels},
+            {"WorkingDir", process.value("cwd", "/")},
+            {"Tty", record.tty},
+            {"OpenStdin", record.interactive},
+            {"StopSignal", record.stop_signal},
+            {"Annotations", spec.value("annotations", json::object())}};
+}
+
+json host_config_json(const storage::ContainerRecord& record, const json& spec) {
+    const json resources = spec.value("linux", json::object()).value("resources", json::object());
+    return {{"AutoRemove", record.remove_after_exit},
+            {"Memory", resources.value("memory", json::object()).value("limit", 0)},
+            {"PidsLimit", resources.value("pids", json::object()).value("limit", 0)},
+            {"ReadonlyRootfs", spec.value("root", json::object()).value("readonly", false)},
+            {"SecurityOpt",
+             record.seccomp_profile.empty() ? json::array() : json::array({"seccomp=" + record.seccomp_profile})},
+            {"CapAdd", json::array()},
+            {"CapDrop", json::array()}};
+}
+
+}  // namespace
+
+std::string format_time_ns(int64_t unix_ns) {
+    if (unix_ns == 0) return "0001-01-01T00:00:00Z";
+    time_t seconds = static_cast<time_t>(unix_ns / 1000000000);
+    tm parts{};
+    ::gmtime_r(&seconds, &parts);
+    char text[64];
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", parts.tm_year + 1900, parts.tm_mon + 1,
+                  parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec,
+                  static_cast<long long>(unix_ns % 1000000000));
+    return text;
+}
+
+json inspect_container(const std::string& graph_root, const storage::ContainerRecord& record) {
+    storage::ContainerStore store(graph_root);
+    auto paths = store.paths_of(record.id);
+    json spec = spec_of(paths);
+    const auto& args = record.command;
+    return {{"Id", record.id},
+            {"Created", format_time_ns(record.created_ns)},
+            {"Path", args.empty() ? "" : args.front()},
+            {"Args", args.size() > 1 ? json(std::vector<std::string>(args.begin() + 1, args.end())) : json::array()},
+            {"State", state_json(record)},
+            {"Image", record.image_id.starts_with("sha256:") ? record.image_id.substr(7) : record.image_id},
+            {"ImageName", record.image_name},
+            {"Rootfs", ""},
+            {"ResolvConfPath", paths.userdata + "/resolv.conf"},
+            {"HostnamePath", paths.userdata + "/hostname"},
+            {"HostsPath", paths.userdata + "/hosts"},
+            {"OCIRuntime", "berth"},
+            {"OCIConfigPath", paths.spec},
+            {"Name", record.name},
+            {"RestartCount", 0},
+            {"Driver", record.driver},
+            {"Mounts", mounts_json(spec)},
+            {"Config", config_json(record, spec)},
+            {"HostConfig", host_config_json(record, spec)},
+            {"GraphDriver",
+             {{"Name", record.driver},
+              {"Data", {{"UpperDir", paths.upper}, {"WorkDir", paths.work}, {"MergedDir", paths.rootfs}}}}},
+            {"OCISpec", spec}};
+}
+
+}  // namespace berth::engine

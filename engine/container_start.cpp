@@ -1,0 +1,168 @@
+#include "engine/container_start.hpp"
+
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <optional>
+#include <thread>
+
+#include "common/error.hpp"
+#include "common/files.hpp"
+#include "common/log.hpp"
+#include "engine/executor.hpp"
+#include "engine/process_identity.hpp"
+#include "engine/seccomp_filter.hpp"
+#include "storage/layer_store.hpp"
+
+namespace berth::engine {
+namespace {
+
+// Podman's `rm` exit status for a running container without --force.
+constexpr int exit_container_running = 2;
+
+std::string short_id(const std::string& id) { return id.substr(0, 12); }
+
+bool monitor_alive(const storage::ContainerRecord& record) {
+    return same_process_alive(record.monitor_pid, record.monitor_start_time, record.boot_id);
+}
+
+// The path of `path` below `base` ("layers/x/diff" for "<base>/layers/x/diff").
+std::string relative_to(const std::string& base, const std::string& path) {
+    if (path.size() > base.size() + 1 && path.compare(0, base.size(), base) == 0 && path[base.size()] == '/')
+        return path.substr(base.size() + 1);
+    return path;
+}
+
+OverlayRootfs overlay_of(const std::string& graph_root, const storage::ContainerRecord& record,
+                         const storage::ContainerPaths& paths) {
+    OverlayRootfs overlay;
+    overlay.base_dir = graph_root;
+    storage::LayerStore layers(graph_root);
+    for (auto chain_id = record.layers.rbegin(); chain_id != record.layers.rend(); ++chain_id) {
+        if (!layers.contains(*chain_id))
+            throw Error("container " + short_id(record.id) + ": image layer " + *chain_id + " is missing");
+        overlay.lower.push_back(relative_to(graph_root, layers.diff_path(*chain_id)));
+    }
+    overlay.upper = relative_to(graph_root, paths.upper);
+    overlay.work = relative_to(graph_root, paths.work);
+    return overlay;
+}
+
+// Marks the container running with this process as its monitor, or throws when it already runs.
+storage::ContainerRecord claim(storage::ContainerStore& store, const std::string& id) {
+    auto start_time = process_start_time(::getpid()).value_or(0);
+    auto boot_id = current_boot_id();
+    return store.update(id, [&](storage::ContainerRecord& record) {
+        if (record.state == storage::ContainerState::running && monitor_alive(record))
+            throw Error("container " + short_id(id) + " is already running: container state improper");
+        record.state = storage::ContainerState::running;
+        record.pid = 0;
+        record.pid_start_time = 0;
+        record.monitor_pid = ::getpid();
+        record.monitor_start_time = start_time;
+        record.boot_id = boot_id;
+        record.started_ns = unix_now_ns();
+        record.error.clear();
+    });
+}
+
+void record_exit(storage::ContainerStore& store, const std::string& id, int status, const std::string& error) {
+    store.update(id, [&](storage::ContainerRecord& record) {
+        record.state = storage::ContainerState::exited;
+        record.exit_code = status;
+        record.error = error;
+        record.pid = 0;
+        record.monitor_pid = 0;
+        record.finished_ns = unix_now_ns();
+    });
+}
+
+void remove_after_exit(storage::ContainerStore& store, const storage::ContainerRecord& record,
+                       const std::function<void(const std::string&)>& remove_files) {
+    try {
+        store.remove(record.id, remove_files);
+    } catch (const std::exception& error) {
+        log_warning("remove container " + short_id(record.id) + " after it exited: " + error.what());
+    }
+}
+
+}  // namespace
+
+int64_t unix_now_ns() {
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    return static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
+}
+
+storage::ContainerRecord reconciled(storage::ContainerRecord record) {
+    if (record.state == storage::ContainerState::running && !monitor_alive(record)) {
+        record.state = storage::ContainerState::exited;
+        record.pid = 0;
+        record.monitor_pid = 0;
+        if (record.finished_ns == 0) record.finished_ns = record.started_ns;
+    }
+    return record;
+}
+
+int run_attached(const StartRequest& request) {
+    storage::ContainerStore store(request.graph_root);
+    auto record = claim(store, request.id);
+    auto paths = store.paths_of(record.id);
+    int status = 0;
+    try {
+        auto spec = nlohmann::json::parse(read_file(paths.spec), nullptr, false);
+        if (spec.is_discarded()) throw Error(paths.spec + ": malformed JSON");
+        std::optional<seccomp::Profile> custom_profile;
+        ExecutorOptions options;
+        options.seccomp_cache_dir = request.run_root;
+        if (record.seccomp_profile.empty()) {
+            options.default_seccomp = &seccomp::default_profile();
+        } else if (record.seccomp_profile != "unconfined") {
+            std::string path = paths.userdata + "/" + record.seccomp_profile;
+            custom_profile = seccomp::parse_profile(read_file(path), path);
+            options.default_seccomp = &*custom_profile;
+        }
+        std::optional<OverlayRootfs> overlay;
+        if (record.driver == "overlay") {
+            overlay = overlay_of(request.graph_root, record, paths);
+            options.overlay = &*overlay;
+        }
+        options.on_start = [&](pid_t pid) {
+            auto start_time = process_start_time(pid).value_or(0);
+            store.update(record.id, [&](storage::ContainerRecord& running) {
+                running.pid = pid;
+                running.pid_start_time = start_time;
+            });
+        };
+        status = run_container(spec, paths.userdata, options);
+    } catch (const Error& error) {
+        record_exit(store, record.id, error.exit_status(), error.what());
+        if (record.remove_after_exit) remove_after_exit(store, record, request.remove_files);
+        throw;
+    }
+    record_exit(store, record.id, status, "");
+    if (record.remove_after_exit) remove_after_exit(store, record, request.remove_files);
+    return status;
+}
+
+void remove_container(const std::string& graph_root, const std::string& name_or_id, bool force,
+                      const std::function<void(const std::string&)>& remove_files) {
+    storage::ContainerStore store(graph_root);
+    auto found = store.find(name_or_id);
+    if (!found) throw Error("no container with name or ID \"" + name_or_id + "\" found: no such container", 1);
+    auto record = reconciled(*found);
+    if (record.state == storage::ContainerState::running) {
+        if (!force)
+            throw Error("cannot remove container " + record.id +
+                            " as it is running - running or paused containers cannot be removed without force: "
+                            "container state improper",
+                        exit_container_running);
+        if (same_process_alive(record.pid, record.pid_start_time, record.boot_id)) ::kill(record.pid, SIGKILL);
+        for (int attempt = 0; attempt < 1000 && monitor_alive(record); ++attempt)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    store.remove(record.id, remove_files);
+}
+
+}  // namespace berth::engine

@@ -1,0 +1,37 @@
+// Starting a container that exists: the calling process becomes its monitor. It marks the container running,
+// runs its config.json with berth's executor (the overlay rootfs mounted inside the container's namespaces),
+// reaps it, records the exit, and removes the container when it was created with --rm.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "storage/container_store.hpp"
+
+namespace berth::engine {
+
+struct StartRequest {
+    std::string graph_root;
+    std::string run_root;
+    std::string id;  // full id
+    // Removes a container's directory tree (rootless callers remove it inside their user namespace).
+    std::function<void(const std::string&)> remove_files;
+};
+
+// Runs the container with the caller's stdin, stdout and stderr and returns its exit status. Throws Error
+// (125, or 126/127 when the command cannot be run) when it cannot start; the record says why either way.
+// Error "container X is already running" when another process runs it.
+int run_attached(const StartRequest& request);
+
+// A record as it really is: a container marked running whose monitor is gone (killed, or a reboot since) is
+// exited. Changes nothing on disk.
+storage::ContainerRecord reconciled(storage::ContainerRecord record);
+
+// Removes a container that is not running (Error with Podman's message when it is and `force` is false).
+void remove_container(const std::string& graph_root, const std::string& name_or_id, bool force,
+                      const std::function<void(const std::string&)>& remove_files);
+
+// Unix time now, in nanoseconds.
+int64_t unix_now_ns();
+
+}  // namespace berth::engine

@@ -1,0 +1,295 @@
+"""berth run, create, start, rm and container inspect, as root and as the unprivileged test user.
+
+The image is the busybox fixture in a real registry, pulled once per runner; each test runs real containers
+with berth's own executor, an overlay rootfs (vfs where a test says so) and berth's default seccomp profile.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from fixtures import oci
+from fixtures.registry import Registry
+from fixtures.runner import Berth, mounts_below
+
+PODMAN_DEFAULT_CAPS = "00000000800405fb"
+
+
+@pytest.fixture(scope="module")
+def image_registry():
+    with Registry() as registry:
+        registry.push("busybox", "latest", oci.busybox_image())
+        layer = oci.make_layer([oci.directory("srv", mode=0o755),
+                                oci.file("srv/hello.txt", "from the image\n"),
+                                oci.directory("home/app", uid=1234, gid=1234)])
+        config = oci.busybox_config(Env=["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                         "FROM_IMAGE=yes"],
+                                    WorkingDir="/srv", Entrypoint=["/bin/sh", "-c"], Cmd=["echo image-cmd"],
+                                    StopSignal="SIGINT")
+        registry.push("app", "1", oci.build_image([oci.busybox_layer(), layer], config=config))
+        yield registry
+
+
+@pytest.fixture(scope="module", params=["root", "rootless"])
+def berth(request, berth_binary, image_registry):
+    if request.param == "root":
+        runner = Berth(berth_binary)
+    else:
+        user_binary = request.getfixturevalue("berth_user_binary")
+        runner = Berth(user_binary, request.getfixturevalue("test_user"))
+    with runner:
+        runner.image = image_registry.reference("busybox")
+        runner.app = image_registry.reference("app", "1")
+        runner.run("pull", "-q", "--tls-verify=false", runner.image)
+        runner.run("pull", "-q", "--tls-verify=false", runner.app)
+        yield runner
+
+
+def run(berth: Berth, *args: str, check: bool = True, **kwargs):
+    return berth.run("run", "--rm", *args, check=check, **kwargs)
+
+
+def test_run_prints_the_output_and_exits_with_the_status(berth):
+    result = run(berth, berth.image, "sh", "-c", "echo out; echo err >&2; exit 42", check=False)
+    assert (result.returncode, result.stdout, result.stderr) == (42, "out\n", "err\n")
+    assert run(berth, berth.image, "true").returncode == 0
+    assert run(berth, berth.image, "false", check=False).returncode == 1
+
+
+def test_missing_and_unexecutable_commands(berth):
+    missing = run(berth, berth.image, "no-such-command", check=False)
+    assert missing.returncode == 127
+    assert missing.stderr.startswith("Error: ") and "no-such-command" in missing.stderr
+    assert missing.stderr.count("\n") == 1
+    unexecutable = run(berth, berth.image, "/etc/passwd", check=False)
+    assert unexecutable.returncode == 126
+    assert "/etc/passwd" in unexecutable.stderr and unexecutable.stderr.count("\n") == 1
+
+
+def test_identity_maps_and_pid_one(berth):
+    result = run(berth, berth.image, "sh", "-c", "id; cat /proc/self/uid_map; echo pid=$$")
+    lines = result.stdout.splitlines()
+    assert lines[0] == "uid=0(root) gid=0(root) groups=0(root),10(wheel)" or lines[0].startswith("uid=0(root) gid=0(root)")
+    maps = [line.split() for line in lines[1:-1]]
+    if berth.rootless:
+        assert maps[0] == ["0", str(berth.user.uid), "1"]
+        assert maps[1] == ["1", "100000", "65536"]
+    else:
+        assert maps == [["0", "0", "4294967295"]]
+    assert lines[-1] == "pid=1"
+
+
+def test_hostname_env_and_workdir(berth):
+    result = run(berth, "--hostname", "box", "-e", "ONE=1", "-w", "/tmp", berth.app,
+                 "hostname; echo $ONE $FROM_IMAGE; pwd; cat /etc/hostname; grep box /etc/hosts")
+    lines = result.stdout.splitlines()
+    assert lines[:4] == ["box", "1 yes", "/tmp", "box"]
+    assert lines[4].startswith("127.0.1.1\tbox ")
+
+
+def test_image_entrypoint_cmd_workdir_and_entrypoint_flag(berth):
+    assert run(berth, berth.app).stdout == "image-cmd\n"
+    assert run(berth, berth.app, "pwd").stdout == "/srv\n"
+    assert run(berth, "--entrypoint", "cat", berth.app, "/srv/hello.txt").stdout == "from the image\n"
+
+
+def test_default_hostname_is_the_short_id(berth):
+    name = "hostname-check"
+    berth.run("create", "--name", name, berth.image, "hostname")
+    try:
+        (document,) = berth.json("container", "inspect", name)
+        assert berth.run("start", "--attach", name).stdout == document["Id"][:12] + "\n"
+    finally:
+        berth.run("rm", name)
+
+
+def test_user_by_name_and_number(berth):
+    assert run(berth, "-u", "nobody", berth.image, "id", "-u").stdout == "65534\n"
+    assert run(berth, "-u", "1234:1234", berth.image, "sh", "-c", "id -u; id -g").stdout == "1234\n1234\n"
+    bad = run(berth, "-u", "nosuchuser", berth.image, "id", check=False)
+    assert bad.returncode == 125
+    assert "nosuchuser" in bad.stderr and bad.stderr.count("\n") == 1
+
+
+def user_dir(berth: Berth, name: str) -> Path:
+    """A fresh directory the runner's user owns (pytest's tmp_path is private to root)."""
+    path = berth.base / name
+    path.mkdir()
+    if berth.rootless:
+        os.chown(path, berth.user.uid, berth.user.gid)
+    return path
+
+
+def test_bind_mounts_read_write_and_read_only(berth):
+    shared = user_dir(berth, "shared")
+    (shared / "in.txt").write_text("from the host\n")
+    result = run(berth, "-v", f"{shared}:/data", berth.image, "sh", "-c", "cat /data/in.txt; echo x > /data/out")
+    assert result.stdout == "from the host\n"
+    assert (shared / "out").read_text() == "x\n"
+    written = (shared / "out").stat()
+    assert written.st_uid == (berth.user.uid if berth.rootless else 0)
+    read_only = run(berth, "-v", f"{shared}:/data:ro", berth.image, "sh", "-c", "echo y > /data/out2", check=False)
+    assert read_only.returncode != 0
+    assert "Read-only file system" in read_only.stderr
+    assert not (shared / "out2").exists()
+
+
+def test_missing_bind_source_is_a_clear_error(berth, tmp_path):
+    result = run(berth, "-v", f"{tmp_path}/nothing-here:/data", berth.image, "true", check=False)
+    assert result.returncode == 125
+    assert "nothing-here" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_read_only_rootfs_with_tmpfs(berth):
+    result = run(berth, "--read-only", "--tmpfs", "/scratch", berth.image, "sh", "-c",
+                 "echo a > /scratch/a && cat /scratch/a; echo b > /b", check=False)
+    assert result.stdout == "a\n"
+    assert "Read-only file system" in result.stderr
+
+
+def test_capabilities_default_drop_all_and_add(berth):
+    def effective(*flags):
+        out = run(berth, *flags, berth.image, "grep", "CapEff", "/proc/self/status").stdout
+        return out.split()[1]
+    assert effective() == PODMAN_DEFAULT_CAPS
+    assert effective("--cap-drop", "ALL") == "0000000000000000"
+    assert effective("--cap-drop", "ALL", "--cap-add", "NET_RAW") == "0000000000002000"
+
+
+def test_seccomp_default_custom_and_unconfined(berth):
+    def seccomp_mode(*flags):
+        return run(berth, *flags, berth.image, "grep", "Seccomp:", "/proc/self/status").stdout.split()[1]
+    assert seccomp_mode() == "2"
+    assert seccomp_mode("--security-opt", "seccomp=unconfined") == "0"
+    profile = user_dir(berth, "seccomp") / "no-mkdir.json"
+    profile.write_text(json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}))
+    profile.chmod(0o644)
+    blocked = run(berth, "--security-opt", f"seccomp={profile}", berth.image, "mkdir", "/x", check=False)
+    assert blocked.returncode == 1 and "Operation not permitted" in blocked.stderr
+    assert run(berth, berth.image, "mkdir", "/x").returncode == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_default_seccomp_refuses_swapon_even_with_sys_admin(berth):
+    if berth.rootless:
+        pytest.skip("CAP_SYS_ADMIN of a user namespace cannot swapon whatever the profile")
+    confined = run(berth, "--cap-add", "SYS_ADMIN", berth.image, "swapon", "/etc/passwd", check=False)
+    assert "Operation not permitted" in confined.stderr
+    unconfined = run(berth, "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined", berth.image,
+                     "swapon", "/etc/passwd", check=False)
+    assert unconfined.returncode != 0 and "Operation not permitted" not in unconfined.stderr
+
+
+def test_no_new_privileges(berth):
+    def nnp(*flags):
+        return run(berth, *flags, berth.image, "grep", "NoNewPrivs", "/proc/self/status").stdout.split()[1]
+    assert nnp() == "0"
+    assert nnp("--security-opt", "no-new-privileges") == "1"
+
+
+def test_no_file_descriptor_leaks(berth):
+    result = berth.exec([*berth.command("run", "--rm", berth.image, "ls", "/proc/self/fd")],
+                        env={})
+    assert sorted(result.stdout.split()) == ["0", "1", "2", "3"]
+
+
+def test_signals_reach_the_container(berth):
+    proc = subprocess.Popen(
+        (["setpriv", f"--reuid={berth.user.uid}", f"--regid={berth.user.gid}", "--init-groups", "--"]
+         if berth.rootless else []) +
+        berth.command("run", "--rm", berth.image, "sh", "-c", "trap 'echo got-term; exit 7' TERM; "
+                      "echo ready; while true; do sleep 0.1; done"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=berth.home, env=berth.env, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert (proc.returncode, out) == (7, "got-term\n"), err
+
+
+def test_files_written_belong_to_mapped_ids_and_survive_a_restart(berth):
+    name = "keeps-writes"
+    berth.run("create", "--name", name, berth.image, "sh", "-c",
+              "if [ -f /state ]; then cat /state; else echo first > /state; chown 1000:1000 /state; echo new; fi")
+    try:
+        assert berth.run("start", "-a", name).stdout == "new\n"
+        assert berth.run("start", "-a", name).stdout == "first\n"
+        (document,) = berth.json("container", "inspect", name)
+        upper = Path(document["GraphDriver"]["Data"]["UpperDir"])
+        info = (upper / "state").stat()
+        expected = 100000 + 999 if berth.rootless else 1000
+        assert (info.st_uid, info.st_gid) == (expected, expected)
+        assert document["State"]["Status"] == "exited"
+        assert document["State"]["ExitCode"] == 0
+    finally:
+        berth.run("rm", name)
+    assert berth.run("container", "inspect", name, check=False).returncode == 125
+
+
+def test_rm_leaves_no_container_and_no_mount(berth):
+    run(berth, "--name", "gone", berth.image, "true")
+    assert not list((berth.root / "containers").iterdir()) if (berth.root / "containers").exists() else True
+    assert mounts_below(berth.base) == []
+    assert berth.run("rm", "gone", check=False).returncode == 1
+
+
+def test_name_clash_is_podmans_error(berth):
+    berth.run("create", "--name", "twin", berth.image, "true")
+    try:
+        clash = berth.run("create", "--name", "twin", berth.image, "true", check=False)
+        assert clash.returncode == 125
+        assert 'the container name "twin" is already in use by' in clash.stderr
+    finally:
+        berth.run("rm", "twin")
+
+
+def test_missing_image_and_bad_flag_values(berth):
+    never = berth.run("run", "--rm", "--pull", "never", "localhost:1/none:1", "true", check=False)
+    assert never.returncode == 125
+    assert never.stderr.startswith("Error: ") and never.stderr.count("\n") == 1
+    bad_memory = run(berth, "--memory", "lots", berth.image, "true", check=False)
+    assert bad_memory.returncode == 125 and bad_memory.stderr.count("\n") == 1
+    bad_ulimit = run(berth, "--ulimit", "nofile=x", berth.image, "true", check=False)
+    assert bad_ulimit.returncode == 125 and "ulimit" in bad_ulimit.stderr
+
+
+def test_config_json_in_inspect_is_the_containers(berth):
+    berth.run("create", "--name", "spec", "-e", "X=1", berth.image, "true")
+    try:
+        (document,) = berth.json("container", "inspect", "spec")
+        spec = document["OCISpec"]
+        assert "X=1" in spec["process"]["env"]
+        assert spec == json.loads(Path(document["OCIConfigPath"]).read_text())
+        assert berth.run("container", "inspect", "--format", "{{.State.Status}}", "spec").stdout == "created\n"
+    finally:
+        berth.run("rm", "spec")
+
+
+def test_vfs_driver_runs_a_container(berth):
+    result = berth.run("--storage-driver", "vfs", "run", "--rm", berth.app, "cat /srv/hello.txt; echo w > /w; cat /w")
+    assert result.stdout == "from the image\nw\n"
+
+
+def test_an_image_in_use_is_not_removed(berth, image_registry):
+    reference = image_registry.reference("app", "1")
+    berth.run("tag", reference, "localhost/in-use:1")
+    berth.run("create", "--name", "user-of-image", "localhost/in-use:1", "true")
+    try:
+        refused = berth.run("rmi", reference, "localhost/in-use:1", check=False)
+        assert refused.returncode == 2
+        assert "image is in use by a container" in refused.stderr
+        assert berth.run("images", "-q").stdout.count("\n") == 2
+    finally:
+        berth.run("rm", "user-of-image")
+    berth.run("untag", "localhost/in-use:1")

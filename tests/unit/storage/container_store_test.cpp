@@ -1,0 +1,183 @@
+#include "storage/container_store.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <functional>
+#include <set>
+#include <string>
+
+#include "common/error.hpp"
+#include "common/files.hpp"
+
+namespace berth::storage {
+namespace {
+
+std::string error_of(const std::function<void()>& action) {
+    try {
+        action();
+    } catch (const Error& error) {
+        return error.what();
+    }
+    return "";
+}
+
+ContainerRecord record_named(const std::string& name) {
+    ContainerRecord record;
+    record.id = new_container_id();
+    record.name = name;
+    record.image_id = "sha256:" + std::string(64, 'a');
+    record.command = {"sh", "-c", "true"};
+    record.labels = {{"app", "web"}};
+    return record;
+}
+
+class ContainerStoreTest : public ::testing::Test {
+protected:
+    TempDir scratch{"/tmp", "container-store-test-"};
+    ContainerStore store{scratch.path()};
+};
+
+TEST_F(ContainerStoreTest, CreatedRecordsRoundTripAndAreFoundByNameIdAndPrefix) {
+    auto record = record_named("web");
+    record.state = ContainerState::exited;
+    record.exit_code = 42;
+    store.create(record);
+    ASSERT_EQ(store.list().size(), 1u);
+    EXPECT_EQ(store.list().front(), record);
+    EXPECT_EQ(store.find("web"), record);
+    EXPECT_EQ(store.find(record.id), record);
+    EXPECT_EQ(store.find(record.id.substr(0, 12)), record);
+    EXPECT_FALSE(store.find("other").has_value());
+}
+
+TEST_F(ContainerStoreTest, NamesAreUniqueWithPodmansMessage) {
+    auto first = store.create(record_named("web"));
+    auto message = error_of([&] { store.create(record_named("web")); });
+    EXPECT_NE(message.find("the container name \"web\" is already in use by " + first.id), std::string::npos);
+    EXPECT_EQ(store.list().size(), 1u);
+}
+
+TEST_F(ContainerStoreTest, InvalidNamesAreRefused) {
+    EXPECT_NE(error_of([&] { store.create(record_named("-bad")); }).find("names must match"), std::string::npos);
+    EXPECT_NE(error_of([&] { store.create(record_named("a/b")); }).find("names must match"), std::string::npos);
+    EXPECT_TRUE(valid_container_name("web_1.a-b"));
+}
+
+TEST_F(ContainerStoreTest, AFailedPrepareLeavesNothing) {
+    auto record = record_named("broken");
+    auto message = error_of([&] {
+        store.create(record, [](const ContainerPaths& paths, ContainerRecord&) {
+            write_file_atomic(paths.spec, "{}");
+            throw Error("no rootfs");
+        });
+    });
+    EXPECT_EQ(message, "no rootfs");
+    EXPECT_TRUE(store.list().empty());
+    EXPECT_FALSE(path_exists(store.paths_of(record.id).directory));
+}
+
+TEST_F(ContainerStoreTest, PrepareCompletesTheRecord) {
+    auto created = store.create(record_named("prepared"), [](const ContainerPaths&, ContainerRecord& record) {
+        record.command = {"echo", "filled"};
+    });
+    EXPECT_EQ(created.command, (std::vector<std::string>{"echo", "filled"}));
+    EXPECT_EQ(store.find("prepared")->command, created.command);
+}
+
+TEST_F(ContainerStoreTest, UpdateChangesOneRecordAndRemoveTakesItAway) {
+    auto record = store.create(record_named("a"));
+    store.create(record_named("b"));
+    store.update(record.id, [](ContainerRecord& changed) {
+        changed.state = ContainerState::running;
+        changed.pid = 1234;
+    });
+    EXPECT_EQ(store.find("a")->state, ContainerState::running);
+    EXPECT_EQ(store.find("a")->pid, 1234);
+    EXPECT_EQ(store.find("b")->state, ContainerState::created);
+    std::string removed;
+    store.remove(record.id, [&](const std::string& path) {
+        removed = path;
+        remove_tree(path);
+    });
+    EXPECT_EQ(removed, store.paths_of(record.id).directory);
+    EXPECT_FALSE(store.find("a").has_value());
+    EXPECT_NE(error_of([&] { store.update(record.id, [](ContainerRecord&) {}); }).find("no such container"),
+              std::string::npos);
+}
+
+TEST_F(ContainerStoreTest, AnAmbiguousPrefixIsAnError) {
+    // Ids that share their first digit, made by hand.
+    auto a = record_named("a");
+    auto b = record_named("b");
+    a.id = "f" + a.id.substr(1);
+    b.id = "f" + b.id.substr(1);
+    store.create(a);
+    store.create(b);
+    EXPECT_NE(error_of([&] { store.find("f"); }).find("more than one result"), std::string::npos);
+}
+
+TEST_F(ContainerStoreTest, AnUnreadableRecordIsSkipped) {
+    auto good = store.create(record_named("good"));
+    auto bad = record_named("bad");
+    make_directories(store.paths_of(bad.id).directory);
+    write_file_atomic(store.paths_of(bad.id).record, "{not json");
+    auto listed = store.list();
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed.front().id, good.id);
+}
+
+TEST_F(ContainerStoreTest, ConcurrentCreatesWithOneNameLeaveOneContainer) {
+    constexpr int processes = 8;
+    std::vector<pid_t> children;
+    for (int index = 0; index < processes; ++index) {
+        pid_t child = ::fork();
+        ASSERT_GE(child, 0);
+        if (child == 0) {
+            int status = 0;
+            try {
+                ContainerStore own(scratch.path());
+                own.create(record_named("same"));
+                own.create(record_named("own-" + std::to_string(index)));
+            } catch (const Error&) {
+                status = 1;
+            }
+            ::_exit(status);
+        }
+        children.push_back(child);
+    }
+    int failures = 0;
+    for (pid_t child : children) {
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        failures += WEXITSTATUS(status) != 0;
+    }
+    EXPECT_EQ(failures, processes - 1);
+    std::set<std::string> names;
+    for (const auto& record : store.list()) names.insert(record.name);
+    EXPECT_EQ(names.count("same"), 1u);
+    EXPECT_EQ(names.size(), 2u);  // "same" and the one winner's own name
+}
+
+TEST(ContainerIds, AreRandom64HexDigitsAndNamesLookLikePodmans) {
+    auto a = new_container_id();
+    auto b = new_container_id();
+    EXPECT_EQ(a.size(), 64u);
+    EXPECT_NE(a, b);
+    EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
+    auto name = random_container_name();
+    EXPECT_NE(name.find('_'), std::string::npos);
+    EXPECT_TRUE(valid_container_name(name));
+}
+
+TEST(ContainerStates, HaveNamesBothWays) {
+    for (auto state :
+         {ContainerState::created, ContainerState::running, ContainerState::stopped, ContainerState::exited})
+        EXPECT_EQ(parse_state(state_name(state)), state);
+    EXPECT_FALSE(parse_state("zombie").has_value());
+}
+
+}  // namespace
+}  // namespace berth::storage
