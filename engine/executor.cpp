@@ -12,6 +12,7 @@
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
+#include "engine/cgroup_limits.hpp"
 #include "engine/executor_plan.hpp"
 
 namespace berth::engine {
@@ -94,6 +95,11 @@ bool read_report(int fd, ChildReport& report) {
     }
 }
 
+// The container's cgroup when linux.cgroupsPath names none: berth-<container id>, below the runtime's own cgroup.
+std::string default_cgroup_name(const ExecutorOptions& options) {
+    return "berth-" + (options.container_id.empty() ? std::to_string(::getpid()) : options.container_id);
+}
+
 [[noreturn]] void throw_child_failure(const ContainerPlan& plan, const ChildReport& report) {
     if (static_cast<ChildStep>(report.step) == ChildStep::exec) {
         const std::string& command = plan.args.front();
@@ -116,6 +122,8 @@ int run_container(const nlohmann::json& spec, const std::string& bundle_dir, con
     context.default_seccomp = options.default_seccomp;
     ContainerPlan plan = prepare_plan(spec, bundle_dir, context);
     plan.finalize();
+    CgroupLimits cgroups =
+        apply_resource_limits(plan.resources, plan.cgroups_path, default_cgroup_name(options), context.host_root);
 
     int sockets[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0)
@@ -136,6 +144,11 @@ int run_container(const nlohmann::json& spec, const std::string& bundle_dir, con
     pid_t child = static_cast<pid_t>(pid);
     try {
         write_child_id_maps(child, plan);
+        try {
+            cgroups.add_process(child);
+        } catch (const Error& error) {
+            throw Error(std::string("create container: cgroups: ") + error.what());
+        }
     } catch (...) {
         abandon(child);
         throw;

@@ -346,7 +346,7 @@ unsigned long locked_mount_flags(const char* path) noexcept {
 
 void run_child(const ContainerPlan& plan, int report_fd) noexcept {
     reset_signals(report_fd);
-    // The parent writes the id maps (and would set up cgroups) and then lets us go.
+    // The parent writes the id maps and moves us into the container's cgroups, then lets us go.
     char go = 0;
     ssize_t got;
     while ((got = ::read(report_fd, &go, 1)) < 0 && errno == EINTR) {
@@ -356,6 +356,8 @@ void run_child(const ContainerPlan& plan, int report_fd) noexcept {
         if (::setresgid(0, 0, 0) != 0) fail(report_fd, ChildStep::become_root, 0, errno);
         if (::setresuid(0, 0, 0) != 0) fail(report_fd, ChildStep::become_root, 0, errno);
     }
+    if (plan.cgroup_namespace && ::unshare(CLONE_NEWCGROUP) != 0)
+        fail(report_fd, ChildStep::cgroup_namespace, 0, errno);
     ::umask(0);
 
     if (::mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) != 0)

@@ -375,6 +375,7 @@ std::string ContainerPlan::step_description(const ChildReport& report) const {
         switch (static_cast<ChildStep>(report.step)) {
             case ChildStep::wait_for_maps: return "wait for the id maps";
             case ChildStep::become_root: return "become root in the user namespace";
+            case ChildStep::cgroup_namespace: return "create the cgroup namespace";
             case ChildStep::signal_mask: return "reset signals";
             case ChildStep::make_private: return "make the mounts private";
             case ChildStep::bind_rootfs: return "bind mount the rootfs " + rootfs;
@@ -424,6 +425,11 @@ ContainerPlan prepare_plan(const nlohmann::json& spec, const std::string& bundle
     ContainerPlan plan;
     const auto& linux_section = object_field(spec, "linux");
     plan.clone_flags = namespace_flags(linux_section, plan.user_namespace);
+    // The child joins its cgroups before it has a cgroup namespace, whose root is then the container's cgroup.
+    plan.cgroup_namespace = (plan.clone_flags & CLONE_NEWCGROUP) != 0;
+    plan.clone_flags &= ~CLONE_NEWCGROUP;
+    plan.resources = parse_resource_limits(linux_section);
+    plan.cgroups_path = string_field(linux_section, "cgroupsPath", "linux");
     if (!(plan.clone_flags & CLONE_NEWNS)) throw Error("config.json: linux.namespaces: a mount namespace is required");
     plan.uid_mappings = id_mappings(linux_section, "uidMappings");
     plan.gid_mappings = id_mappings(linux_section, "gidMappings");

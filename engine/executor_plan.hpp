@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/capabilities.hpp"
+#include "engine/cgroup_limits.hpp"
 #include "engine/seccomp_filter.hpp"
 #include "rootless/subordinate_ids.hpp"
 
@@ -84,6 +85,7 @@ struct RlimitStep {
 enum class ChildStep : std::int32_t {
     wait_for_maps,
     become_root,
+    cgroup_namespace,
     signal_mask,
     make_private,
     bind_rootfs,
@@ -125,7 +127,8 @@ struct ChildReport {
 };
 
 struct ContainerPlan {
-    int clone_flags = 0;  // CLONE_NEW* of the spec's namespaces
+    int clone_flags = 0;            // CLONE_NEW* of the spec's namespaces but the cgroup one
+    bool cgroup_namespace = false;  // unshared by the child once the parent has put it in its cgroups
     bool user_namespace = false;
     std::vector<rootless::IdMapping> uid_mappings;
     std::vector<rootless::IdMapping> gid_mappings;
@@ -144,6 +147,8 @@ struct ContainerPlan {
     std::optional<std::string> hostname;
     std::optional<std::string> domainname;
     std::vector<RlimitStep> rlimits;
+    ResourceLimits resources;  // linux.resources, applied by the parent (cgroup_limits.hpp)
+    std::string cgroups_path;  // linux.cgroupsPath
 
     bool no_new_privileges = false;
     uid_t uid = 0;

@@ -319,3 +319,154 @@ def test_failed_step_in_the_container_is_a_one_line_error(bundle):
     result = bundle.run("true", patch=bad_tmpfs)
     assert result.returncode == 125, str(result)
     assert one_line_error(result) == "Error: create container: mount tmpfs on /x: Invalid argument"
+
+
+# ---- linux.resources: cgroup limits ----
+
+MIB = 1024 * 1024
+
+
+def cgroup_root_type() -> str:
+    return subprocess.run(["stat", "-f", "-c", "%T", "/sys/fs/cgroup"], stdout=subprocess.PIPE, text=True,
+                          check=True).stdout.strip()
+
+
+def v1_cgroup_dir(controller: str, cgroups_path: str) -> Path:
+    """Where a container's cgroup of a v1 controller is: below the caller's own for a relative path."""
+    mount = None
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split()
+        separator = fields.index("-")
+        if fields[separator + 1] == "cgroup" and controller in fields[separator + 3].split(","):
+            mount = Path(fields[4])
+            break
+    assert mount, f"no cgroup v1 {controller} hierarchy"
+    if cgroups_path.startswith("/"):
+        return mount / cgroups_path.lstrip("/")
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        number, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            return mount / path.lstrip("/") / cgroups_path
+    raise AssertionError(f"no {controller} in /proc/self/cgroup")
+
+
+@pytest.fixture
+def v1_root(bundle):
+    if bundle.rootless:
+        pytest.skip("cgroup limits as root (rootless: test_rootless_limits_are_one_warning)")
+    if cgroup_root_type() == "cgroup2fs":
+        pytest.skip("a cgroup v2 host")
+
+
+def limits_patch(memory=None, pids=None, cpu=None, path=None):
+    def patch(spec):
+        resources = spec["linux"].setdefault("resources", {})
+        if memory:
+            resources["memory"] = {"limit": memory}
+        if pids:
+            resources["pids"] = {"limit": pids}
+        if cpu:
+            resources["cpu"] = {"quota": cpu[0], "period": cpu[1]}
+        if path:
+            spec["linux"]["cgroupsPath"] = path
+    return patch
+
+
+def unique_name() -> str:
+    return f"berth-test-{os.getpid()}-{time.monotonic_ns()}"
+
+
+def start_held(bundle, spec) -> subprocess.Popen:
+    """Runs the container of `spec`, which prints "ready" and waits for a line on stdin."""
+    bundle.write_spec(spec)
+    proc = subprocess.Popen(bundle.runtime_argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=bundle.base)
+    line = proc.stdout.readline()
+    assert line.strip() == b"ready", (line, proc.stderr.read() if proc.poll() is not None else b"")
+    return proc
+
+
+def release(proc: subprocess.Popen) -> tuple[bytes, bytes]:
+    out, err = proc.communicate(b"\n", timeout=TIMEOUT)
+    assert proc.returncode == 0, (out, err)
+    return out, err
+
+
+def test_cgroup_limits_are_written_and_removed(bundle, v1_root):
+    name = unique_name()
+    spec = bundle.spec("sh", "-c", "echo ready; read x; grep -E ':(memory|pids):' /proc/self/cgroup")
+    limits_patch(memory=32 * MIB, pids=10, cpu=(50000, 100000), path=name)(spec)
+    proc = start_held(bundle, spec)
+    try:
+        memory, pids, cpu = (v1_cgroup_dir(c, name) for c in ("memory", "pids", "cpu"))
+        assert (memory / "memory.limit_in_bytes").read_text().strip() == str(32 * MIB)
+        if (memory / "memory.memsw.limit_in_bytes").exists():
+            assert (memory / "memory.memsw.limit_in_bytes").read_text().strip() == str(32 * MIB)
+        assert (pids / "pids.max").read_text().strip() == "10"
+        assert (cpu / "cpu.cfs_quota_us").read_text().strip() == "50000"
+        assert (cpu / "cpu.cfs_period_us").read_text().strip() == "100000"
+        for directory in (memory, pids, cpu):
+            assert (directory / "cgroup.procs").read_text().split(), f"nothing in {directory}"
+    finally:
+        out, _ = release(proc)
+    # Its cgroup namespace starts at the container's cgroup.
+    assert sorted(line.split(":", 1)[1] for line in out.decode().split()) == ["memory:/", "pids:/"], out
+    for directory in (memory, pids, cpu):
+        assert not directory.exists(), f"{directory} is left behind"
+
+
+def test_cgroup_path_defaults_and_absolute(bundle, v1_root):
+    spec = bundle.spec("sh", "-c", "echo ready; read x")
+    limits_patch(pids=20)(spec)
+    proc = start_held(bundle, spec)
+    try:
+        default = v1_cgroup_dir("pids", f"berth-{proc.pid}")
+        assert (default / "pids.max").read_text().strip() == "20"
+    finally:
+        release(proc)
+    assert not default.exists()
+
+    name = "/" + unique_name()
+    limits_patch(pids=30, path=name)(spec)
+    proc = start_held(bundle, spec)
+    try:
+        absolute = v1_cgroup_dir("pids", name)
+        assert absolute.parent == v1_cgroup_dir("pids", "/")
+        assert (absolute / "pids.max").read_text().strip() == "30"
+    finally:
+        release(proc)
+    assert not absolute.exists()
+
+
+HOLD_64_MIB = 'x=$(head -c 67108864 /dev/zero | tr "\\0" a); echo "survived ${#x}"'
+
+
+def test_memory_limit_kills_what_goes_beyond(bundle, v1_root):
+    name = unique_name()
+    killed = bundle.run("sh", "-c", HOLD_64_MIB, patch=limits_patch(memory=32 * MIB, path=name))
+    assert killed.returncode == 137, str(killed)
+    assert "survived" not in killed.stdout
+    assert not v1_cgroup_dir("memory", name).exists()
+    unlimited = bundle.run("sh", "-c", HOLD_64_MIB)
+    assert output(unlimited) == "survived 67108864"
+
+
+def test_pids_limit_stops_forks(bundle, v1_root):
+    loop = "for i in $(seq 50); do sleep 5 & done; echo all started"
+    limited = bundle.run("sh", "-c", loop, patch=limits_patch(pids=10))
+    assert limited.returncode != 0, str(limited)
+    assert "can't fork" in limited.stderr and "all started" not in limited.stdout, str(limited)
+    # Without a limit all fifty start; the pid namespace ends them with the shell.
+    assert output(bundle.run("sh", "-c", loop)) == "all started"
+
+
+def test_rootless_limits_are_one_warning(bundle):
+    if not bundle.rootless:
+        pytest.skip("as the test user")
+    if cgroup_root_type() == "cgroup2fs":
+        pytest.skip("a cgroup v2 host (limits depend on its delegation)")
+    result = bundle.run("echo", "ran", patch=limits_patch(memory=32 * MIB, pids=10, cpu=(50000, 100000)))
+    assert output(result) == "ran"
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("WARN[") and "resource limits ignored" in lines[0], str(result)
+    assert "cgroup v1 is not delegated" in lines[0], str(result)
