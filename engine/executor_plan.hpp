@@ -3,6 +3,7 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -100,6 +101,12 @@ enum class ChildStep : std::int32_t {
     sysctl,
     masked_path,
     readonly_path,
+    terminal_open,
+    terminal_peer,
+    console,
+    controlling_terminal,
+    terminal_stdio,
+    send_terminal,
     readonly_root,
     hostname,
     domainname,
@@ -119,7 +126,8 @@ enum class ChildStep : std::int32_t {
     exec,
 };
 
-// What the child writes to the parent when a step fails; the socket closes on a successful execve.
+// What the child writes to the parent when a step fails; the socket closes on a successful execve. With a
+// terminal, the child first sends the master of its pseudo-terminal (one byte with SCM_RIGHTS).
 struct ChildReport {
     std::int32_t step = 0;
     std::int32_t index = 0;  // which mount, device, path, ... of the plan
@@ -150,6 +158,10 @@ struct ContainerPlan {
     ResourceLimits resources;  // linux.resources, applied by the parent (cgroup_limits.hpp)
     std::string cgroups_path;  // linux.cgroupsPath
 
+    // process.terminal: a pseudo-terminal of the container's own devpts (/dev/ptmx) on 0, 1 and 2, bound on
+    // /dev/console, the controlling terminal of a new session; the parent relays it (terminal_relay.hpp).
+    bool terminal = false;
+    std::optional<winsize> console_size;  // process.consoleSize: when the caller has no terminal to copy
     bool no_new_privileges = false;
     uid_t uid = 0;
     gid_t gid = 0;

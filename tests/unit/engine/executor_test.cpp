@@ -223,17 +223,25 @@ TEST_F(ExecutorPlanTest, Errors) {
     expect_error(document, dir_->path(), PlanContext{}, "needs a user namespace");
 }
 
-TEST_F(ExecutorPlanTest, ResourcesAndCgroupNamespace) {
+TEST_F(ExecutorPlanTest, TerminalResourcesAndCgroupNamespace) {
     auto document = spec();
     auto plan = prepare_plan(document, dir_->path(), root_context());
+    EXPECT_FALSE(plan.terminal);
+    EXPECT_FALSE(plan.console_size);
     EXPECT_FALSE(plan.cgroup_namespace);
     EXPECT_TRUE(plan.resources.empty());
     EXPECT_EQ(plan.cgroups_path, "");
 
+    document["process"]["terminal"] = true;
+    document["process"]["consoleSize"] = {{"height", 40}, {"width", 120}};
     document["linux"]["namespaces"].push_back({{"type", "cgroup"}});
     document["linux"]["resources"] = {{"memory", {{"limit", 33554432}}}, {"pids", {{"limit", 10}}}};
     document["linux"]["cgroupsPath"] = "/berth/x";
     plan = prepare_plan(document, dir_->path(), root_context());
+    EXPECT_TRUE(plan.terminal);
+    ASSERT_TRUE(plan.console_size);
+    EXPECT_EQ(plan.console_size->ws_row, 40);
+    EXPECT_EQ(plan.console_size->ws_col, 120);
     // The child unshares the cgroup namespace itself, once it is in its cgroups.
     EXPECT_TRUE(plan.cgroup_namespace);
     EXPECT_FALSE(plan.clone_flags & CLONE_NEWCGROUP);
@@ -241,6 +249,9 @@ TEST_F(ExecutorPlanTest, ResourcesAndCgroupNamespace) {
     EXPECT_EQ(plan.resources.pids, 10);
     EXPECT_EQ(plan.cgroups_path, "/berth/x");
 
+    document["process"]["terminal"] = "yes";
+    expect_error(document, dir_->path(), root_context(), "process.terminal: not a boolean");
+    document["process"]["terminal"] = true;
     document["linux"]["resources"]["memory"]["limit"] = "32m";
     expect_error(document, dir_->path(), root_context(), "linux.resources.memory.limit: not an integer");
 }
@@ -255,6 +266,8 @@ TEST_F(ExecutorPlanTest, StepDescriptions) {
               "change to the working directory /work");
     EXPECT_EQ(plan.step_description({static_cast<int>(ChildStep::mount), 99, EPERM}),
               "step " + std::to_string(static_cast<int>(ChildStep::mount)));
+    EXPECT_EQ(plan.step_description({static_cast<int>(ChildStep::terminal_open), 0, ENOENT}),
+              "allocate a pseudo-terminal: open /dev/ptmx");
 }
 
 TEST(ExecutorStatus, FromWaitStatus) {
