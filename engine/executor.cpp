@@ -12,7 +12,9 @@
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
+#include "engine/cgroup_limits.hpp"
 #include "engine/executor_plan.hpp"
+#include "engine/terminal_relay.hpp"
 
 namespace berth::engine {
 namespace {
@@ -94,6 +96,46 @@ bool read_report(int fd, ChildReport& report) {
     }
 }
 
+// Receives the child's first message with a terminal: the master of its pseudo-terminal (true), or the report
+// of a step that failed before it (false).
+bool receive_terminal(int fd, ChildReport& report, UniqueFd& master) {
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    iovec data{&report, sizeof report};
+    msghdr message{};
+    message.msg_iov = &data;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    ssize_t n;
+    while ((n = ::recvmsg(fd, &message, MSG_CMSG_CLOEXEC)) < 0)
+        if (errno != EINTR) throw_last_errno("create container: receive the pseudo-terminal");
+    for (cmsghdr* header = CMSG_FIRSTHDR(&message); header; header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
+        int received = -1;
+        std::memcpy(&received, CMSG_DATA(header), sizeof received);
+        master.reset(received);
+    }
+    if (master) return true;
+    if (n == static_cast<ssize_t>(sizeof report)) return false;
+    throw Error("create container: the container process ended before its pseudo-terminal was ready");
+}
+
+// process.terminal: relays the container's pseudo-terminal until the container exits. Whether it failed to
+// start (then `report` says where).
+bool attend_terminal(int fd, pid_t child, const ContainerPlan& plan, ChildReport& report) {
+    UniqueFd master;
+    if (!receive_terminal(fd, report, master)) return true;
+    TerminalRelayOptions options;
+    options.fallback_size = plan.console_size;
+    relay_terminal(master.get(), child, options);
+    return read_report(fd, report);
+}
+
+// The container's cgroup when linux.cgroupsPath names none: berth-<container id>, below the runtime's own cgroup.
+std::string default_cgroup_name(const ExecutorOptions& options) {
+    return "berth-" + (options.container_id.empty() ? std::to_string(::getpid()) : options.container_id);
+}
+
 [[noreturn]] void throw_child_failure(const ContainerPlan& plan, const ChildReport& report) {
     if (static_cast<ChildStep>(report.step) == ChildStep::exec) {
         const std::string& command = plan.args.front();
@@ -117,6 +159,8 @@ int run_container(const nlohmann::json& spec, const std::string& bundle_dir, con
     context.overlay = options.overlay;
     ContainerPlan plan = prepare_plan(spec, bundle_dir, context);
     plan.finalize();
+    CgroupLimits cgroups =
+        apply_resource_limits(plan.resources, plan.cgroups_path, default_cgroup_name(options), context.host_root);
 
     int sockets[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0)
@@ -137,6 +181,11 @@ int run_container(const nlohmann::json& spec, const std::string& bundle_dir, con
     pid_t child = static_cast<pid_t>(pid);
     try {
         write_child_id_maps(child, plan);
+        try {
+            cgroups.add_process(child);
+        } catch (const Error& error) {
+            throw Error(std::string("create container: cgroups: ") + error.what());
+        }
     } catch (...) {
         abandon(child);
         throw;
@@ -151,7 +200,8 @@ int run_container(const nlohmann::json& spec, const std::string& bundle_dir, con
     ChildReport report;
     bool failed = false;
     try {
-        failed = read_report(parent_end.get(), report);
+        failed = plan.terminal ? attend_terminal(parent_end.get(), child, plan, report)
+                               : read_report(parent_end.get(), report);
     } catch (...) {
         abandon(child);
         throw;

@@ -24,13 +24,18 @@ struct ExecutorOptions {
     const OverlayRootfs* overlay = nullptr;
     // Called with the container's pid once its command is running (after a successful execve).
     std::function<void(pid_t)> on_start;
+    // Names the container's cgroup (berth-<id>, below the runtime's own) when the spec has no linux.cgroupsPath;
+    // "": the runtime's pid.
+    std::string container_id;
 };
 
 // Runs the container of `spec` (config.json; root.path relative to `bundle_dir`) with the caller's stdin,
 // stdout and stderr, forwarding SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to its first process,
-// and returns its exit status (128+signal when a signal ended it). Throws Error with one line
-// ("create container: mount proc on /proc: Operation not permitted"): exit status 125 when the container
-// cannot be created, 126 when its command cannot be executed, 127 when it is not found.
+// and returns its exit status (128+signal when a signal ended it). With process.terminal the container gets a
+// pseudo-terminal, relayed to the caller's stdin and stdout (terminal_relay.hpp). linux.resources become cgroup
+// limits (cgroup_limits.hpp; an unprivileged caller without a delegated cgroup gets one warning instead).
+// Throws Error with one line ("create container: mount proc on /proc: Operation not permitted"): exit status
+// 125 when the container cannot be created, 126 when its command cannot be executed, 127 when it is not found.
 int run_container(const nlohmann::json& spec, const std::string& bundle_dir, const ExecutorOptions& options);
 
 }  // namespace berth::engine

@@ -6,9 +6,11 @@
 #include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -48,19 +50,25 @@ bool copy_text(char* buffer, std::size_t size, const char* text) noexcept {
     return true;
 }
 
-// "/proc/self/fd/<fd>" into a buffer of at least 32 bytes.
-const char* fd_path(char* buffer, int fd) noexcept {
+// `prefix` followed by the decimal `number` into a buffer of at least 32 bytes (prefix: at most 16 bytes).
+const char* numbered_path(char* buffer, const char* prefix, unsigned number) noexcept {
     char digits[16];
     int count = 0;
-    unsigned value = static_cast<unsigned>(fd);
     do {
-        digits[count++] = static_cast<char>('0' + value % 10);
-        value /= 10;
-    } while (value != 0 && count < 15);
-    std::memcpy(buffer, "/proc/self/fd/", 14);
-    for (int index = 0; index < count; ++index) buffer[14 + index] = digits[count - 1 - index];
-    buffer[14 + count] = '\0';
+        digits[count++] = static_cast<char>('0' + number % 10);
+        number /= 10;
+    } while (number != 0 && count < 15);
+    std::size_t length = std::strlen(prefix);
+    std::memcpy(buffer, prefix, length);
+    for (int index = 0; index < count; ++index)
+        buffer[length + static_cast<std::size_t>(index)] = digits[count - 1 - index];
+    buffer[length + static_cast<std::size_t>(count)] = '\0';
     return buffer;
+}
+
+// "/proc/self/fd/<fd>" into a buffer of at least 32 bytes.
+const char* fd_path(char* buffer, int fd) noexcept {
+    return numbered_path(buffer, "/proc/self/fd/", static_cast<unsigned>(fd));
 }
 
 // openat2 with RESOLVE_IN_ROOT: symlinks and ".." cannot leave the container's root. Returns an fd or -errno.
@@ -261,6 +269,59 @@ void write_sysctl(const ContainerPlan& plan, std::size_t index, int report_fd) n
     if (::write(fd, sysctl.value.data(), sysctl.value.size()) < 0) fail(report_fd, ChildStep::sysctl, index, errno);
 }
 
+// Sends `fd` to the parent over the report socket: one byte with SCM_RIGHTS. Returns 0 or an errno value.
+int send_fd(int socket, int fd) noexcept {
+    char byte = 't';
+    iovec data{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr message{};
+    message.msg_iov = &data;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &fd, sizeof fd);
+    while (::sendmsg(socket, &message, MSG_NOSIGNAL) < 0)
+        if (errno != EINTR) return errno;
+    return 0;
+}
+
+// Binds the pseudo-terminal /dev/pts/<number> on /dev/console (created as an empty file), as runc does.
+int bind_console(unsigned number) noexcept {
+    char source[32];
+    numbered_path(source, "/dev/pts/", number);
+    int fd = ::open("/dev/console", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+    if (fd < 0) return errno;
+    ::close(fd);
+    if (::mount(source, "/dev/console", nullptr, MS_BIND, nullptr) != 0) return errno;
+    return 0;
+}
+
+// process.terminal, after pivot_root: a pseudo-terminal of the container's own devpts (so that it has a name
+// in the container: `tty` says /dev/pts/0), bound on /dev/console, made the controlling terminal of a new
+// session and the standard input, output and error. Its master goes to the parent, which relays it.
+void set_up_terminal(int report_fd) noexcept {
+    int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) fail(report_fd, ChildStep::terminal_open, 0, errno);
+    int unlock = 0;
+    unsigned number = 0;
+    if (::ioctl(master, TIOCSPTLCK, &unlock) != 0 || ::ioctl(master, TIOCGPTN, &number) != 0)
+        fail(report_fd, ChildStep::terminal_peer, 0, errno);
+    int peer = ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (peer < 0) fail(report_fd, ChildStep::terminal_peer, 0, errno);
+    if (int error = bind_console(number)) fail(report_fd, ChildStep::console, 0, error);
+    if (::setsid() < 0) fail(report_fd, ChildStep::controlling_terminal, 0, errno);
+    if (::ioctl(peer, TIOCSCTTY, 0) != 0) fail(report_fd, ChildStep::controlling_terminal, 0, errno);
+    if (int error = send_fd(report_fd, master)) fail(report_fd, ChildStep::send_terminal, 0, error);
+    ::close(master);
+    for (int fd = 0; fd < 3; ++fd)
+        if (fd != peer && ::dup2(peer, fd) < 0) fail(report_fd, ChildStep::terminal_stdio, 0, errno);
+    if (peer > 2) ::close(peer);
+}
+
 void reset_signals(int report_fd) noexcept {
     struct sigaction action {};
     action.sa_handler = SIG_DFL;
@@ -346,7 +407,7 @@ unsigned long locked_mount_flags(const char* path) noexcept {
 
 void run_child(const ContainerPlan& plan, int report_fd) noexcept {
     reset_signals(report_fd);
-    // The parent writes the id maps (and would set up cgroups) and then lets us go.
+    // The parent writes the id maps and moves us into the container's cgroups, then lets us go.
     char go = 0;
     ssize_t got;
     while ((got = ::read(report_fd, &go, 1)) < 0 && errno == EINTR) {
@@ -356,6 +417,8 @@ void run_child(const ContainerPlan& plan, int report_fd) noexcept {
         if (::setresgid(0, 0, 0) != 0) fail(report_fd, ChildStep::become_root, 0, errno);
         if (::setresuid(0, 0, 0) != 0) fail(report_fd, ChildStep::become_root, 0, errno);
     }
+    if (plan.cgroup_namespace && ::unshare(CLONE_NEWCGROUP) != 0)
+        fail(report_fd, ChildStep::cgroup_namespace, 0, errno);
     ::umask(0);
 
     if (::mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) != 0)
@@ -387,6 +450,7 @@ void run_child(const ContainerPlan& plan, int report_fd) noexcept {
     for (std::size_t index = 0; index < plan.sysctls.size(); ++index) write_sysctl(plan, index, report_fd);
     for (std::size_t index = 0; index < plan.readonly_paths.size(); ++index) readonly_path(plan, index, report_fd);
     for (std::size_t index = 0; index < plan.masked_paths.size(); ++index) mask_path(plan, index, report_fd);
+    if (plan.terminal) set_up_terminal(report_fd);
     if (plan.readonly_root &&
         ::mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_mount_flags("/"), nullptr) != 0)
         fail(report_fd, ChildStep::readonly_root, 0, errno);

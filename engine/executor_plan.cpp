@@ -274,6 +274,20 @@ void add_process(ContainerPlan& plan, const nlohmann::json& spec, const PlanCont
     if (plan.cwd.empty()) plan.cwd = "/";
     require_absolute(plan.cwd, "process.cwd");
     plan.no_new_privileges = process.value("noNewPrivileges", false);
+    if (auto found = process.find("terminal"); found != process.end() && !found->is_null()) {
+        if (!found->is_boolean()) throw Error("config.json: process.terminal: not a boolean");
+        plan.terminal = found->get<bool>();
+    }
+    if (auto found = process.find("consoleSize"); found != process.end() && found->is_object()) {
+        winsize size{};
+        try {
+            size.ws_row = found->at("height").get<unsigned short>();
+            size.ws_col = found->at("width").get<unsigned short>();
+        } catch (const nlohmann::json::exception&) {
+            throw Error("config.json: process.consoleSize: expected height and width numbers");
+        }
+        plan.console_size = size;
+    }
 
     const auto& user = object_field(process, "user");
     plan.uid = user.value("uid", 0u);
@@ -391,6 +405,7 @@ std::string ContainerPlan::step_description(const ChildReport& report) const {
         switch (static_cast<ChildStep>(report.step)) {
             case ChildStep::wait_for_maps: return "wait for the id maps";
             case ChildStep::become_root: return "become root in the user namespace";
+            case ChildStep::cgroup_namespace: return "create the cgroup namespace";
             case ChildStep::signal_mask: return "reset signals";
             case ChildStep::make_private: return "make the mounts private";
             case ChildStep::mount_rootfs: return "mount the overlay rootfs on " + rootfs + " (" + overlay_data + ")";
@@ -409,6 +424,12 @@ std::string ContainerPlan::step_description(const ChildReport& report) const {
             case ChildStep::sysctl: return "write " + at(sysctls, report.index).path;
             case ChildStep::masked_path: return "mask " + at(masked_paths, report.index);
             case ChildStep::readonly_path: return "make " + at(readonly_paths, report.index) + " read-only";
+            case ChildStep::terminal_open: return "allocate a pseudo-terminal: open /dev/ptmx";
+            case ChildStep::terminal_peer: return "allocate a pseudo-terminal: open its slave";
+            case ChildStep::console: return "bind mount the pseudo-terminal on /dev/console";
+            case ChildStep::controlling_terminal: return "make the pseudo-terminal the controlling terminal";
+            case ChildStep::terminal_stdio: return "make the pseudo-terminal the standard input and output";
+            case ChildStep::send_terminal: return "send the pseudo-terminal to the runtime";
             case ChildStep::readonly_root: return "make the root file system read-only";
             case ChildStep::hostname: return "set the hostname " + hostname.value_or("");
             case ChildStep::domainname: return "set the domain name " + domainname.value_or("");
@@ -441,6 +462,11 @@ ContainerPlan prepare_plan(const nlohmann::json& spec, const std::string& bundle
     ContainerPlan plan;
     const auto& linux_section = object_field(spec, "linux");
     plan.clone_flags = namespace_flags(linux_section, plan.user_namespace);
+    // The child joins its cgroups before it has a cgroup namespace, whose root is then the container's cgroup.
+    plan.cgroup_namespace = (plan.clone_flags & CLONE_NEWCGROUP) != 0;
+    plan.clone_flags &= ~CLONE_NEWCGROUP;
+    plan.resources = parse_resource_limits(linux_section);
+    plan.cgroups_path = string_field(linux_section, "cgroupsPath", "linux");
     if (!(plan.clone_flags & CLONE_NEWNS)) throw Error("config.json: linux.namespaces: a mount namespace is required");
     plan.uid_mappings = id_mappings(linux_section, "uidMappings");
     plan.gid_mappings = id_mappings(linux_section, "gidMappings");

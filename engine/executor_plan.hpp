@@ -3,6 +3,7 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "engine/capabilities.hpp"
+#include "engine/cgroup_limits.hpp"
 #include "engine/seccomp_filter.hpp"
 #include "rootless/subordinate_ids.hpp"
 
@@ -84,6 +86,7 @@ struct RlimitStep {
 enum class ChildStep : std::int32_t {
     wait_for_maps,
     become_root,
+    cgroup_namespace,
     signal_mask,
     make_private,
     mount_rootfs,
@@ -99,6 +102,12 @@ enum class ChildStep : std::int32_t {
     sysctl,
     masked_path,
     readonly_path,
+    terminal_open,
+    terminal_peer,
+    console,
+    controlling_terminal,
+    terminal_stdio,
+    send_terminal,
     readonly_root,
     hostname,
     domainname,
@@ -118,7 +127,8 @@ enum class ChildStep : std::int32_t {
     exec,
 };
 
-// What the child writes to the parent when a step fails; the socket closes on a successful execve.
+// What the child writes to the parent when a step fails; the socket closes on a successful execve. With a
+// terminal, the child first sends the master of its pseudo-terminal (one byte with SCM_RIGHTS).
 struct ChildReport {
     std::int32_t step = 0;
     std::int32_t index = 0;  // which mount, device, path, ... of the plan
@@ -126,7 +136,8 @@ struct ChildReport {
 };
 
 struct ContainerPlan {
-    int clone_flags = 0;  // CLONE_NEW* of the spec's namespaces
+    int clone_flags = 0;            // CLONE_NEW* of the spec's namespaces but the cgroup one
+    bool cgroup_namespace = false;  // unshared by the child once the parent has put it in its cgroups
     bool user_namespace = false;
     std::vector<rootless::IdMapping> uid_mappings;
     std::vector<rootless::IdMapping> gid_mappings;
@@ -150,7 +161,13 @@ struct ContainerPlan {
     std::optional<std::string> hostname;
     std::optional<std::string> domainname;
     std::vector<RlimitStep> rlimits;
+    ResourceLimits resources;  // linux.resources, applied by the parent (cgroup_limits.hpp)
+    std::string cgroups_path;  // linux.cgroupsPath
 
+    // process.terminal: a pseudo-terminal of the container's own devpts (/dev/ptmx) on 0, 1 and 2, bound on
+    // /dev/console, the controlling terminal of a new session; the parent relays it (terminal_relay.hpp).
+    bool terminal = false;
+    std::optional<winsize> console_size;  // process.consoleSize: when the caller has no terminal to copy
     bool no_new_privileges = false;
     uid_t uid = 0;
     gid_t gid = 0;

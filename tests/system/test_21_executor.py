@@ -8,14 +8,19 @@ would write; the executor runs them with berth's default seccomp profile unless 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
 import resource
+import select
 import shutil
 import signal
+import struct
 import subprocess
 import tarfile
 import tempfile
+import termios
 import time
 from pathlib import Path
 
@@ -319,3 +324,310 @@ def test_failed_step_in_the_container_is_a_one_line_error(bundle):
     result = bundle.run("true", patch=bad_tmpfs)
     assert result.returncode == 125, str(result)
     assert one_line_error(result) == "Error: create container: mount tmpfs on /x: Invalid argument"
+
+
+# ---- process.terminal ----
+
+def terminal_spec(bundle, *command: str, patch=None) -> None:
+    def with_terminal(spec):
+        spec["process"]["terminal"] = True
+        if patch:
+            patch(spec)
+
+    spec = bundle.spec(*command)
+    with_terminal(spec)
+    bundle.write_spec(spec)
+
+
+class OuterTerminal:
+    """berth-runtime run with a pseudo-terminal of the test's as its controlling terminal, stdin, stdout and stderr."""
+
+    def __init__(self, bundle, rows: int, cols: int):
+        self.master, self.slave = pty.openpty()
+        self.resize(rows, cols)
+        self.settings = termios.tcgetattr(self.slave)
+        argv = bundle.runtime_argv()
+        if bundle.user:
+            argv = ["setpriv", f"--reuid={bundle.user.uid}", f"--regid={bundle.user.gid}", "--init-groups", "--",
+                    *argv]
+        # setsid --ctty: a session of its own whose controlling terminal is this one, so that a resize sends it
+        # SIGWINCH as it would to a shell's foreground job.
+        self.proc = subprocess.Popen(["setsid", "--ctty", *argv], stdin=self.slave, stdout=self.slave,
+                                     stderr=self.slave, cwd=bundle.base)
+        os.set_blocking(self.master, False)
+        self.output = b""
+
+    def resize(self, rows: int, cols: int) -> None:
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    def type(self, text: str) -> None:
+        os.write(self.master, text.encode())
+
+    def _read_available(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except (BlockingIOError, OSError):
+                return
+            if not data:
+                return
+            self.output += data
+
+    def read_until(self, text: str, timeout: float = TIMEOUT) -> str:
+        deadline = time.monotonic() + timeout
+        while text.encode() not in self.output:
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self._read_available()
+                assert text.encode() in self.output, f"no {text!r} in {self.output!r}"
+                break
+            select.select([self.master], [], [], 0.5)
+            self._read_available()
+        return self.text()
+
+    def wait(self, timeout: float = TIMEOUT) -> int:
+        status = self.proc.wait(timeout=timeout)
+        self._read_available()
+        return status
+
+    def text(self) -> str:
+        return self.output.decode(errors="replace").replace("\r\n", "\n")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+        os.close(self.slave)
+
+
+@pytest.fixture
+def outer_terminal(bundle):
+    made = []
+
+    def start(rows: int = 24, cols: int = 80) -> OuterTerminal:
+        made.append(OuterTerminal(bundle, rows, cols))
+        return made[-1]
+
+    yield start
+    for terminal in made:
+        terminal.close()
+
+
+def test_terminal_is_the_containers_own_with_the_callers_size(bundle, outer_terminal):
+    terminal_spec(bundle, "sh", "-c", "tty; stty size; [ /dev/console -ef /dev/pts/0 ] && echo console; "
+                                      "[ -t 0 ] && [ -t 2 ] && echo all-terminals")
+    terminal = outer_terminal(37, 111)
+    assert terminal.wait() == 0, terminal.text()
+    lines = terminal.text().split()
+    assert lines == ["/dev/pts/0", "37", "111", "console", "all-terminals"], terminal.text()
+    # Raw mode while it ran, the caller's settings back afterwards.
+    assert termios.tcgetattr(terminal.slave) == terminal.settings
+
+
+def test_terminal_follows_window_changes(bundle, outer_terminal):
+    script = 'trap "stty size; exit 0" WINCH; stty size; echo ready; while :; do sleep 0.1; done'
+    terminal_spec(bundle, "sh", "-c", script)
+    terminal = outer_terminal(30, 90)
+    assert "30 90\nready" in terminal.read_until("ready")
+    terminal.resize(41, 123)
+    terminal.read_until("41 123")
+    assert terminal.wait() == 0, terminal.text()
+
+
+def test_terminal_relays_input_in_raw_mode(bundle, outer_terminal):
+    terminal_spec(bundle, "sh", "-c", 'echo ready; read line; echo "got:$line"; '
+                                      'trap "echo interrupted; exit 3" INT; echo armed; while :; do sleep 0.1; done')
+    terminal = outer_terminal()
+    terminal.read_until("ready")
+    local_modes = termios.tcgetattr(terminal.slave)[3]
+    assert not local_modes & (termios.ICANON | termios.ECHO | termios.ISIG), "the caller's terminal is not raw"
+    terminal.type("hello\r")
+    terminal.read_until("got:hello")
+    terminal.read_until("armed")
+    # ^C is a byte for the container's terminal (the caller's is raw), whose line discipline makes it SIGINT.
+    terminal.type("\x03")
+    assert terminal.wait() == 3, terminal.text()
+    assert "interrupted" in terminal.text()
+
+
+def test_terminal_without_a_caller_terminal(bundle):
+    def console_size(spec):
+        spec["process"]["consoleSize"] = {"height": 50, "width": 132}
+
+    # cat first: the pseudo-terminal echoes the input whenever it arrives.
+    terminal_spec(bundle, "sh", "-c", "cat; tty; stty size", patch=console_size)
+    argv = bundle.runtime_argv()
+    if bundle.user:
+        argv = ["setpriv", f"--reuid={bundle.user.uid}", f"--regid={bundle.user.gid}", "--init-groups", "--", *argv]
+    proc = subprocess.run(argv, input=b"one\ntwo\n", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          cwd=bundle.base, timeout=TIMEOUT, check=False)
+    text = proc.stdout.decode(errors="replace").replace("\r\n", "\n")
+    assert proc.returncode == 0, (text, proc.stderr)
+    # The end of the piped input reached cat as the terminal's end of file.
+    assert text.endswith("/dev/pts/0\n50 132\n"), text
+    assert "one\ntwo\n" in text, text
+
+
+def test_terminal_leaks_no_file_descriptors(bundle):
+    terminal_spec(bundle, "ls", "/proc/self/fd")
+    result = bundle.exec(bundle.runtime_argv())
+    assert result.ok, str(result)
+    assert sorted(result.stdout.split(), key=int) == ["0", "1", "2", "3"], str(result)
+
+
+def test_terminal_with_a_missing_command_is_127(bundle):
+    terminal_spec(bundle, "no-such-command")
+    result = bundle.exec(bundle.runtime_argv())
+    assert result.returncode == 127, str(result)
+    assert "no-such-command" in one_line_error(result)
+
+
+# ---- linux.resources: cgroup limits ----
+
+MIB = 1024 * 1024
+
+
+def cgroup_root_type() -> str:
+    return subprocess.run(["stat", "-f", "-c", "%T", "/sys/fs/cgroup"], stdout=subprocess.PIPE, text=True,
+                          check=True).stdout.strip()
+
+
+def v1_cgroup_dir(controller: str, cgroups_path: str) -> Path:
+    """Where a container's cgroup of a v1 controller is: below the caller's own for a relative path."""
+    mount = None
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split()
+        separator = fields.index("-")
+        if fields[separator + 1] == "cgroup" and controller in fields[separator + 3].split(","):
+            mount = Path(fields[4])
+            break
+    assert mount, f"no cgroup v1 {controller} hierarchy"
+    if cgroups_path.startswith("/"):
+        return mount / cgroups_path.lstrip("/")
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        number, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            return mount / path.lstrip("/") / cgroups_path
+    raise AssertionError(f"no {controller} in /proc/self/cgroup")
+
+
+@pytest.fixture
+def v1_root(bundle):
+    if bundle.rootless:
+        pytest.skip("cgroup limits as root (rootless: test_rootless_limits_are_one_warning)")
+    if cgroup_root_type() == "cgroup2fs":
+        pytest.skip("a cgroup v2 host")
+
+
+def limits_patch(memory=None, pids=None, cpu=None, path=None):
+    def patch(spec):
+        resources = spec["linux"].setdefault("resources", {})
+        if memory:
+            resources["memory"] = {"limit": memory}
+        if pids:
+            resources["pids"] = {"limit": pids}
+        if cpu:
+            resources["cpu"] = {"quota": cpu[0], "period": cpu[1]}
+        if path:
+            spec["linux"]["cgroupsPath"] = path
+    return patch
+
+
+def unique_name() -> str:
+    return f"berth-test-{os.getpid()}-{time.monotonic_ns()}"
+
+
+def start_held(bundle, spec) -> subprocess.Popen:
+    """Runs the container of `spec`, which prints "ready" and waits for a line on stdin."""
+    bundle.write_spec(spec)
+    proc = subprocess.Popen(bundle.runtime_argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=bundle.base)
+    line = proc.stdout.readline()
+    assert line.strip() == b"ready", (line, proc.stderr.read() if proc.poll() is not None else b"")
+    return proc
+
+
+def release(proc: subprocess.Popen) -> tuple[bytes, bytes]:
+    out, err = proc.communicate(b"\n", timeout=TIMEOUT)
+    assert proc.returncode == 0, (out, err)
+    return out, err
+
+
+def test_cgroup_limits_are_written_and_removed(bundle, v1_root):
+    name = unique_name()
+    spec = bundle.spec("sh", "-c", "echo ready; read x; grep -E ':(memory|pids):' /proc/self/cgroup")
+    limits_patch(memory=32 * MIB, pids=10, cpu=(50000, 100000), path=name)(spec)
+    proc = start_held(bundle, spec)
+    try:
+        memory, pids, cpu = (v1_cgroup_dir(c, name) for c in ("memory", "pids", "cpu"))
+        assert (memory / "memory.limit_in_bytes").read_text().strip() == str(32 * MIB)
+        if (memory / "memory.memsw.limit_in_bytes").exists():
+            assert (memory / "memory.memsw.limit_in_bytes").read_text().strip() == str(32 * MIB)
+        assert (pids / "pids.max").read_text().strip() == "10"
+        assert (cpu / "cpu.cfs_quota_us").read_text().strip() == "50000"
+        assert (cpu / "cpu.cfs_period_us").read_text().strip() == "100000"
+        for directory in (memory, pids, cpu):
+            assert (directory / "cgroup.procs").read_text().split(), f"nothing in {directory}"
+    finally:
+        out, _ = release(proc)
+    # Its cgroup namespace starts at the container's cgroup.
+    assert sorted(line.split(":", 1)[1] for line in out.decode().split()) == ["memory:/", "pids:/"], out
+    for directory in (memory, pids, cpu):
+        assert not directory.exists(), f"{directory} is left behind"
+
+
+def test_cgroup_path_defaults_and_absolute(bundle, v1_root):
+    spec = bundle.spec("sh", "-c", "echo ready; read x")
+    limits_patch(pids=20)(spec)
+    proc = start_held(bundle, spec)
+    try:
+        default = v1_cgroup_dir("pids", f"berth-{proc.pid}")
+        assert (default / "pids.max").read_text().strip() == "20"
+    finally:
+        release(proc)
+    assert not default.exists()
+
+    name = "/" + unique_name()
+    limits_patch(pids=30, path=name)(spec)
+    proc = start_held(bundle, spec)
+    try:
+        absolute = v1_cgroup_dir("pids", name)
+        assert absolute.parent == v1_cgroup_dir("pids", "/")
+        assert (absolute / "pids.max").read_text().strip() == "30"
+    finally:
+        release(proc)
+    assert not absolute.exists()
+
+
+HOLD_64_MIB = 'x=$(head -c 67108864 /dev/zero | tr "\\0" a); echo "survived ${#x}"'
+
+
+def test_memory_limit_kills_what_goes_beyond(bundle, v1_root):
+    name = unique_name()
+    killed = bundle.run("sh", "-c", HOLD_64_MIB, patch=limits_patch(memory=32 * MIB, path=name))
+    assert killed.returncode == 137, str(killed)
+    assert "survived" not in killed.stdout
+    assert not v1_cgroup_dir("memory", name).exists()
+    unlimited = bundle.run("sh", "-c", HOLD_64_MIB)
+    assert output(unlimited) == "survived 67108864"
+
+
+def test_pids_limit_stops_forks(bundle, v1_root):
+    loop = "for i in $(seq 50); do sleep 5 & done; echo all started"
+    limited = bundle.run("sh", "-c", loop, patch=limits_patch(pids=10))
+    assert limited.returncode != 0, str(limited)
+    assert "can't fork" in limited.stderr and "all started" not in limited.stdout, str(limited)
+    # Without a limit all fifty start; the pid namespace ends them with the shell.
+    assert output(bundle.run("sh", "-c", loop)) == "all started"
+
+
+def test_rootless_limits_are_one_warning(bundle):
+    if not bundle.rootless:
+        pytest.skip("as the test user")
+    if cgroup_root_type() == "cgroup2fs":
+        pytest.skip("a cgroup v2 host (limits depend on its delegation)")
+    result = bundle.run("echo", "ran", patch=limits_patch(memory=32 * MIB, pids=10, cpu=(50000, 100000)))
+    assert output(result) == "ran"
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("WARN[") and "resource limits ignored" in lines[0], str(result)
+    assert "cgroup v1 is not delegated" in lines[0], str(result)

@@ -223,6 +223,39 @@ TEST_F(ExecutorPlanTest, Errors) {
     expect_error(document, dir_->path(), PlanContext{}, "needs a user namespace");
 }
 
+TEST_F(ExecutorPlanTest, TerminalResourcesAndCgroupNamespace) {
+    auto document = spec();
+    auto plan = prepare_plan(document, dir_->path(), root_context());
+    EXPECT_FALSE(plan.terminal);
+    EXPECT_FALSE(plan.console_size);
+    EXPECT_FALSE(plan.cgroup_namespace);
+    EXPECT_TRUE(plan.resources.empty());
+    EXPECT_EQ(plan.cgroups_path, "");
+
+    document["process"]["terminal"] = true;
+    document["process"]["consoleSize"] = {{"height", 40}, {"width", 120}};
+    document["linux"]["namespaces"].push_back({{"type", "cgroup"}});
+    document["linux"]["resources"] = {{"memory", {{"limit", 33554432}}}, {"pids", {{"limit", 10}}}};
+    document["linux"]["cgroupsPath"] = "/berth/x";
+    plan = prepare_plan(document, dir_->path(), root_context());
+    EXPECT_TRUE(plan.terminal);
+    ASSERT_TRUE(plan.console_size);
+    EXPECT_EQ(plan.console_size->ws_row, 40);
+    EXPECT_EQ(plan.console_size->ws_col, 120);
+    // The child unshares the cgroup namespace itself, once it is in its cgroups.
+    EXPECT_TRUE(plan.cgroup_namespace);
+    EXPECT_FALSE(plan.clone_flags & CLONE_NEWCGROUP);
+    EXPECT_EQ(plan.resources.memory, 33554432);
+    EXPECT_EQ(plan.resources.pids, 10);
+    EXPECT_EQ(plan.cgroups_path, "/berth/x");
+
+    document["process"]["terminal"] = "yes";
+    expect_error(document, dir_->path(), root_context(), "process.terminal: not a boolean");
+    document["process"]["terminal"] = true;
+    document["linux"]["resources"]["memory"]["limit"] = "32m";
+    expect_error(document, dir_->path(), root_context(), "linux.resources.memory.limit: not an integer");
+}
+
 TEST_F(ExecutorPlanTest, StepDescriptions) {
     auto plan = prepare_plan(spec(), dir_->path(), root_context());
     EXPECT_EQ(plan.step_description({static_cast<int>(ChildStep::mount), 0, EPERM}), "mount proc on /proc");
@@ -231,7 +264,10 @@ TEST_F(ExecutorPlanTest, StepDescriptions) {
     EXPECT_EQ(plan.step_description({static_cast<int>(ChildStep::rlimit), 0, EPERM}), "set RLIMIT_NOFILE to 1024:4096");
     EXPECT_EQ(plan.step_description({static_cast<int>(ChildStep::working_directory), 0, ENOENT}),
               "change to the working directory /work");
-    EXPECT_EQ(plan.step_description({static_cast<int>(ChildStep::mount), 99, EPERM}), "step 7");
+    EXPECT_EQ(plan.step_description({static_cast<int>(ChildStep::mount), 99, EPERM}),
+              "step " + std::to_string(static_cast<int>(ChildStep::mount)));
+    EXPECT_EQ(plan.step_description({static_cast<int>(ChildStep::terminal_open), 0, ENOENT}),
+              "allocate a pseudo-terminal: open /dev/ptmx");
 }
 
 TEST(ExecutorStatus, FromWaitStatus) {
