@@ -14,5 +14,8 @@ void add_unshare_command(CommandTree& tree, const GlobalOptions& globals);     /
 void add_image_commands(CommandTree& tree, const GlobalOptions& globals);      // images, rmi, tag // help,
                                                                                // completion, __complete
 void add_container_commands(CommandTree& tree, const GlobalOptions& globals);  // run, create, start, rm, container
+void add_lifecycle_commands(CommandTree& tree, const GlobalOptions& globals);  // ps, logs, stop, kill, wait, ...
+void add_exec_commands(CommandTree& tree, CLI::App* container, const GlobalOptions& globals);  // exec
+void add_container_lifecycle_commands(CommandTree& tree, CLI::App& container, const GlobalOptions& globals);
 
 }  // namespace berth::cli

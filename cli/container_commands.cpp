@@ -11,11 +11,15 @@
 #include "cli/run_flags.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
+#include "common/strings.hpp"
+#include "engine/container_control.hpp"
 #include "engine/container_create.hpp"
 #include "engine/container_inspect.hpp"
 #include "engine/container_start.hpp"
 #include "engine/image_commands.hpp"
+#include "engine/monitor.hpp"
 #include "engine/rootfs_choice.hpp"
+#include "engine/runtime_spec.hpp"
 #include "storage/vfs_rootfs.hpp"
 
 namespace berth::cli {
@@ -33,12 +37,55 @@ struct RemoveFlags {
     std::vector<std::string> containers;
     bool force = false;
     bool all = false;
+    bool volumes = false;
+    bool depend = false;
+    bool ignore = false;
+    int timeout = 10;
 };
 
 struct InspectFlags {
     std::vector<std::string> containers;
     std::string format;
 };
+
+// --restart no|on-failure[:N]|always|unless-stopped.
+std::pair<std::string, int> parse_restart_policy(const std::string& text) {
+    std::string policy = text.substr(0, text.find(':'));
+    if (policy.empty()) policy = "no";
+    int maximum = 0;
+    if (text.find(':') != std::string::npos) {
+        auto count = parse_unsigned(text.substr(text.find(':') + 1));
+        if (policy != "on-failure" || !count)
+            throw Error("invalid restart policy \"" + text + "\": only on-failure takes a count of retries");
+        maximum = static_cast<int>(*count);
+    }
+    if (policy != "no" && policy != "on-failure" && policy != "always" && policy != "unless-stopped")
+        throw Error("invalid restart policy \"" + text + "\": expected no, on-failure[:N], always or unless-stopped");
+    return {policy, maximum};
+}
+
+// --log-opt max-size=SIZE (the only option the k8s-file log has here); returns the size, 0 for none.
+uint64_t parse_log_options(const std::vector<std::string>& options) {
+    uint64_t max_size = 0;
+    for (const auto& option : options) {
+        auto equals = option.find('=');
+        std::string key = option.substr(0, equals);
+        if (key == "max-size" && equals != std::string::npos) {
+            max_size = static_cast<uint64_t>(engine::parse_byte_size("--log-opt max-size", option.substr(equals + 1)));
+            continue;
+        }
+        if (key == "tag" || key == "path") continue;  // accepted, as Podman's k8s-file driver has them
+        throw Error("invalid log option \"" + option + "\": expected max-size=SIZE");
+    }
+    return max_size;
+}
+
+// --replace: the container with this name goes first (stopped when it runs).
+void replace_existing(const StorageContext& storage, const std::string& name) {
+    if (!storage::ContainerStore(storage.graph_root).find(name)) return;
+    engine::remove_container(storage.graph_root, name, true,
+                             [&storage](const std::string& path) { remove_storage_tree(storage, path); });
+}
 
 // The image a container is created from: pulled first when the policy says so.
 storage::ImageRecord image_for_container(const StorageContext& storage, const RunFlags& flags) {
@@ -68,7 +115,12 @@ storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOp
                                            const StorageContext& storage) {
     if (flags.arguments.empty()) throw Error("requires at least 1 arg(s), only received 0");
     auto options = to_run_options(flags);
+    auto restart = parse_restart_policy(flags.restart);
+    uint64_t log_max_size = parse_log_options(flags.log_opt);
+    if (restart.first != "no" && flags.rm)
+        throw Error("the --rm option conflicts with --restart, when the restartPolicy is not \"\" and \"no\"");
     auto image = image_for_container(storage, flags);
+    if (flags.replace && !options.name.empty()) replace_existing(storage, options.name);
 
     engine::CreateRequest request;
     request.graph_root = storage.graph_root;
@@ -83,7 +135,12 @@ storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOp
             return std::string();
         });
     };
-    return engine::create_container(request);
+    auto record = engine::create_container(request);
+    return storage::ContainerStore(storage.graph_root).update(record.id, [&](storage::ContainerRecord& created) {
+        created.restart_policy = restart.first;
+        created.restart_max = restart.second;
+        created.log_max_size = log_max_size;
+    });
 }
 
 engine::StartRequest start_request(const StorageContext& storage, const std::string& id) {
@@ -96,9 +153,19 @@ engine::StartRequest start_request(const StorageContext& storage, const std::str
 }
 
 int run_run(const RunFlags& flags, const GlobalOptions& globals) {
+    if (flags.detach && flags.tty)
+        throw Error("-t with -d is not supported yet: the monitor keeps no terminal (use -d without -t)");
     auto storage = open_storage(globals, false);
     auto record = create_from_flags(flags, globals, storage);
-    return engine::run_attached(start_request(storage, record.id));
+    if (!flags.detach) return engine::run_attached(start_request(storage, record.id));
+    try {
+        engine::start_detached(start_request(storage, record.id));
+    } catch (const Error&) {
+        engine::remove_if_asked(start_request(storage, record.id));
+        throw;
+    }
+    std::printf("%s\n", record.id.c_str());
+    return 0;
 }
 
 int run_create(const RunFlags& flags, const GlobalOptions& globals) {
@@ -116,12 +183,26 @@ storage::ContainerRecord find_container(const StorageContext& storage, const std
 }
 
 int run_start(const StartFlags& flags, const GlobalOptions& globals) {
-    if (!flags.attach)
-        throw Error("starting a container in the background is not supported yet: use berth start --attach");
-    if (flags.containers.size() != 1) throw Error("you cannot start and attach multiple containers at once");
     auto storage = open_storage(globals, false);
-    auto record = find_container(storage, flags.containers.front());
-    return engine::run_attached(start_request(storage, record.id));
+    if (flags.attach) {
+        if (flags.containers.size() != 1) throw Error("you cannot start and attach multiple containers at once");
+        auto record = find_container(storage, flags.containers.front());
+        return engine::run_attached(start_request(storage, record.id));
+    }
+    int status = 0;
+    for (const auto& name : flags.containers) {
+        try {
+            auto record = find_container(storage, name);
+            if (record.state != storage::ContainerState::running)
+                engine::start_detached(start_request(storage, record.id));
+            std::printf("%s\n", name.c_str());
+            std::fflush(stdout);
+        } catch (const Error& error) {
+            std::fprintf(stderr, "Error: %s\n", error.what());
+            status = std::max(status, error.exit_status());
+        }
+    }
+    return status;
 }
 
 int run_rm(const RemoveFlags& flags, const GlobalOptions& globals) {
@@ -141,9 +222,11 @@ int run_rm(const RemoveFlags& flags, const GlobalOptions& globals) {
                                      [&storage](const std::string& path) { remove_storage_tree(storage, path); });
             std::printf("%s\n", flags.all ? record.id.c_str() : name.c_str());
         } catch (const Error& error) {
+            bool missing = std::string(error.what()).find("no such container") != std::string::npos;
+            if (missing && flags.ignore) continue;
             std::fprintf(stderr, "Error: %s\n", error.what());
             int code = error.exit_status();
-            if (std::string(error.what()).find("no such container") != std::string::npos) code = 1;
+            if (missing) code = 1;
             if (status == 0 || code > status) status = code;
         }
     }
@@ -195,6 +278,7 @@ void add_run(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) 
                                  });
     *command = &run;
     add_run_flags(tree, run, *flags);
+    run.add_flag("-d,--detach", flags->detach, "Run the container in the background and print its ID");
 }
 
 void add_create(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {
@@ -217,9 +301,10 @@ void add_create(CommandTree& tree, CLI::App& parent, const GlobalOptions& global
 void add_start(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {
     auto flags = std::make_shared<StartFlags>();
     CommandHelp help{"[options] CONTAINER",
-                     "Start a container that was created or has exited. Its writable layer is kept between\n"
-                     "starts. With --attach berth waits for it, with its output on berth's own, and exits\n"
-                     "with its status.",
+                     "Start containers that were created or have exited, in the background under a monitor\n"
+                     "of their own (see berth-logs(1)). Their writable layers are kept between starts. With\n"
+                     "--attach berth runs one container in the foreground, with its output on berth's own,\n"
+                     "and exits with its status.",
                      {"berth start --attach web"},
                      ValueKind::none};
     auto& start = tree.add_command(parent, "start", "Start one or more containers", std::move(help),
@@ -241,6 +326,10 @@ void add_rm(CommandTree& tree, CLI::App& parent, const std::string& name, const 
     rm.add_option("container", flags->containers, "Containers to remove");
     rm.add_flag("-f,--force", flags->force, "Kill and remove a running container");
     rm.add_flag("-a,--all", flags->all, "Remove all containers");
+    rm.add_flag("-i,--ignore", flags->ignore, "Ignore errors when a specified container is missing");
+    rm.add_flag("-v,--volumes", flags->volumes, "Remove anonymous volumes (berth has none yet)");
+    rm.add_flag("--depend", flags->depend, "Remove the container and all containers that depend on it");
+    rm.add_option("-t,--time", flags->timeout, "Seconds to wait for stop before killing the container");
 }
 
 void add_container_inspect(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {
@@ -263,6 +352,8 @@ void add_container_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_create(tree, tree.root(), globals);
     add_start(tree, tree.root(), globals);
     add_rm(tree, tree.root(), "rm", globals);
+    add_lifecycle_commands(tree, globals);
+    add_exec_commands(tree, nullptr, globals);
 
     CommandHelp group_help{"[command]",
                            "Manage containers: create, run, start, inspect and remove them.",
@@ -274,6 +365,8 @@ void add_container_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_start(tree, container, globals);
     add_rm(tree, container, "rm", globals);
     add_container_inspect(tree, container, globals);
+    add_container_lifecycle_commands(tree, container, globals);
+    add_exec_commands(tree, &container, globals);
 }
 
 }  // namespace berth::cli

@@ -59,6 +59,12 @@ void add_run_flags(CommandTree& tree, CLI::App& command, RunFlags& flags) {
             ->capture_default_str(),
         {"always", "missing", "never", "newer"});
     command.add_flag("-q,--quiet", flags.quiet, "Suppress output information when pulling images");
+    command
+        .add_option("--restart", flags.restart,
+                    "Restart policy when the container exits (no, on-failure[:N], always, unless-stopped)")
+        ->capture_default_str();
+    command.add_option("--log-opt", flags.log_opt, "Logging driver options (max-size=SIZE)");
+    command.add_flag("--replace", flags.replace, "Replace a container with the same name, removing it first");
     add_tls_verify_option(tree, command, flags.tls_verify);
     add_authfile_option(tree, command, flags.authfile);
     // IMAGE [COMMAND [ARG...]]: everything from the first word that is not a flag belongs to the container, so

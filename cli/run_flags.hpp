@@ -12,7 +12,9 @@ namespace berth::cli {
 // Flag values as CLI11 leaves them; to_run_options() checks and converts them.
 struct RunFlags {
     std::string name, entrypoint, workdir, user, hostname, userns, pid, ipc, uts, network, memory, cpus, pids_limit,
-        pull = "missing", tls_verify = "true", authfile;
+        pull = "missing", tls_verify = "true", authfile, restart = "no";
+    std::vector<std::string> log_opt;
+    bool replace = false;
     bool entrypoint_given = false;
     std::vector<std::string> env, env_file, group_add, volume, mount, tmpfs, cap_add, cap_drop, security_opt, ulimit,
         label, annotation;

@@ -121,7 +121,7 @@ json inspect_container(const std::string& graph_root, const storage::ContainerRe
             {"OCIRuntime", "berth"},
             {"OCIConfigPath", paths.spec},
             {"Name", record.name},
-            {"RestartCount", 0},
+            {"RestartCount", record.restart_count},
             {"Driver", record.driver},
             {"Mounts", mounts_json(spec)},
             {"Config", config_json(record, spec)},

@@ -50,7 +50,7 @@ OverlayRootfs overlay_of(const std::string& graph_root, const storage::Container
 }
 
 // Marks the container running with this process as its monitor, or throws when it already runs.
-storage::ContainerRecord claim(storage::ContainerStore& store, const std::string& id) {
+storage::ContainerRecord claim(storage::ContainerStore& store, const std::string& id, bool restart) {
     auto start_time = process_start_time(::getpid()).value_or(0);
     auto boot_id = current_boot_id();
     return store.update(id, [&](storage::ContainerRecord& record) {
@@ -64,6 +64,12 @@ storage::ContainerRecord claim(storage::ContainerStore& store, const std::string
         record.boot_id = boot_id;
         record.started_ns = unix_now_ns();
         record.error.clear();
+        if (restart) {
+            ++record.restart_count;
+        } else {
+            record.restart_count = 0;
+            record.stopped_by_user = false;
+        }
     });
 }
 
@@ -96,18 +102,24 @@ int64_t unix_now_ns() {
 }
 
 storage::ContainerRecord reconciled(storage::ContainerRecord record) {
-    if (record.state == storage::ContainerState::running && !monitor_alive(record)) {
-        record.state = storage::ContainerState::exited;
-        record.pid = 0;
-        record.monitor_pid = 0;
-        if (record.finished_ns == 0) record.finished_ns = record.started_ns;
-    }
+    if (record.state != storage::ContainerState::running || monitor_alive(record)) return record;
+    // A monitor killed with SIGKILL leaves its container running, reparented: it is still running.
+    if (same_process_alive(record.pid, record.pid_start_time, record.boot_id)) return record;
+    record.state = storage::ContainerState::exited;
+    record.pid = 0;
+    record.monitor_pid = 0;
+    if (record.error.empty()) record.error = "the container's monitor ended before it recorded the exit";
+    if (record.finished_ns == 0 || record.finished_ns < record.started_ns) record.finished_ns = record.started_ns;
     return record;
 }
 
-int run_attached(const StartRequest& request) {
+bool container_running(const storage::ContainerRecord& record) {
+    return reconciled(record).state == storage::ContainerState::running;
+}
+
+int run_once(const StartRequest& request, const std::function<void()>& on_running, bool restart) {
     storage::ContainerStore store(request.graph_root);
-    auto record = claim(store, request.id);
+    auto record = claim(store, request.id, restart);
     auto paths = store.paths_of(record.id);
     int status = 0;
     try {
@@ -116,6 +128,7 @@ int run_attached(const StartRequest& request) {
         std::optional<seccomp::Profile> custom_profile;
         ExecutorOptions options;
         options.seccomp_cache_dir = request.run_root;
+        options.container_id = record.id;
         if (record.seccomp_profile.empty()) {
             options.default_seccomp = &seccomp::default_profile();
         } else if (record.seccomp_profile != "unconfined") {
@@ -134,15 +147,32 @@ int run_attached(const StartRequest& request) {
                 running.pid = pid;
                 running.pid_start_time = start_time;
             });
+            if (on_running) on_running();
         };
         status = run_container(spec, paths.userdata, options);
     } catch (const Error& error) {
         record_exit(store, record.id, error.exit_status(), error.what());
-        if (record.remove_after_exit) remove_after_exit(store, record, request.remove_files);
         throw;
     }
     record_exit(store, record.id, status, "");
-    if (record.remove_after_exit) remove_after_exit(store, record, request.remove_files);
+    return status;
+}
+
+void remove_if_asked(const StartRequest& request) {
+    storage::ContainerStore store(request.graph_root);
+    auto record = store.find(request.id);
+    if (record && record->remove_after_exit) remove_after_exit(store, *record, request.remove_files);
+}
+
+int run_attached(const StartRequest& request) {
+    int status = 0;
+    try {
+        status = run_once(request, {}, false);
+    } catch (const Error&) {
+        remove_if_asked(request);
+        throw;
+    }
+    remove_if_asked(request);
     return status;
 }
 
@@ -153,13 +183,16 @@ void remove_container(const std::string& graph_root, const std::string& name_or_
     if (!found) throw Error("no container with name or ID \"" + name_or_id + "\" found: no such container", 1);
     auto record = reconciled(*found);
     if (record.state == storage::ContainerState::running) {
+        store.update(record.id, [](storage::ContainerRecord& stopping) { stopping.stopped_by_user = true; });
         if (!force)
             throw Error("cannot remove container " + record.id +
                             " as it is running - running or paused containers cannot be removed without force: "
                             "container state improper",
                         exit_container_running);
         if (same_process_alive(record.pid, record.pid_start_time, record.boot_id)) ::kill(record.pid, SIGKILL);
-        for (int attempt = 0; attempt < 1000 && monitor_alive(record); ++attempt)
+        for (int attempt = 0; attempt < 1000 && (monitor_alive(record) ||
+                                                 same_process_alive(record.pid, record.pid_start_time, record.boot_id));
+             ++attempt)
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     store.remove(record.id, remove_files);

@@ -23,9 +23,18 @@ struct StartRequest {
 // Error "container X is already running" when another process runs it.
 int run_attached(const StartRequest& request);
 
-// A record as it really is: a container marked running whose monitor is gone (killed, or a reboot since) is
-// exited. Changes nothing on disk.
+// One run of the container by the calling process, its monitor: marks it running (a restart counts in
+// restart_count; a start by a user clears it and stopped_by_user), runs it, calls `on_running` once its command
+// runs, records the exit and returns the status. Does not apply --rm. Throws Error as run_attached does.
+int run_once(const StartRequest& request, const std::function<void()>& on_running, bool restart);
+
+// Removes the container when it was created with --rm (a warning when that fails).
+void remove_if_asked(const StartRequest& request);
+
+// A record as it really is: a container marked running whose monitor and first process are both gone (killed, or
+// a reboot since: pids are trusted only with their start time and boot id) is exited. Changes nothing on disk.
 storage::ContainerRecord reconciled(storage::ContainerRecord record);
+bool container_running(const storage::ContainerRecord& record);
 
 // Removes a container that is not running (Error with Podman's message when it is and `force` is false).
 void remove_container(const std::string& graph_root, const std::string& name_or_id, bool force,

@@ -122,9 +122,11 @@ bool receive_terminal(int fd, ChildReport& report, UniqueFd& master) {
 
 // process.terminal: relays the container's pseudo-terminal until the container exits. Whether it failed to
 // start (then `report` says where).
-bool attend_terminal(int fd, pid_t child, const ContainerPlan& plan, ChildReport& report) {
+bool attend_terminal(int fd, pid_t child, const ContainerPlan& plan, ChildReport& report,
+                     const std::function<void()>& on_terminal) {
     UniqueFd master;
     if (!receive_terminal(fd, report, master)) return true;
+    on_terminal();
     TerminalRelayOptions options;
     options.fallback_size = plan.console_size;
     relay_terminal(master.get(), child, options);
@@ -151,17 +153,14 @@ std::string default_cgroup_name(const ExecutorOptions& options) {
 
 }  // namespace
 
-int run_container(const nlohmann::json& spec, const std::string& bundle_dir, const ExecutorOptions& options) {
-    PlanContext context;
-    context.host_root = ::geteuid() == 0;
-    context.seccomp_cache_dir = options.seccomp_cache_dir;
-    context.default_seccomp = options.default_seccomp;
-    context.overlay = options.overlay;
-    ContainerPlan plan = prepare_plan(spec, bundle_dir, context);
-    plan.finalize();
-    CgroupLimits cgroups =
-        apply_resource_limits(plan.resources, plan.cgroups_path, default_cgroup_name(options), context.host_root);
+namespace {
 
+using ChildMain = void (*)(const ContainerPlan&, int) noexcept;
+
+// Clones the process of `plan` with `clone_flags`, has `prepare` set it up from outside (id maps, cgroups), lets it
+// go, attends it (its terminal, its start-up report), calls `on_start` once it runs, and returns its status.
+int launch(const ContainerPlan& plan, unsigned long clone_flags, ChildMain child_main,
+           const std::function<void(pid_t)>& prepare, const std::function<void(pid_t)>& on_start) {
     int sockets[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0)
         throw_last_errno("create container: socketpair");
@@ -170,22 +169,17 @@ int run_container(const nlohmann::json& spec, const std::string& bundle_dir, con
 
     SignalForwarding signals;
     // A fork with new namespaces: the user namespace is created first and owns the others.
-    long pid = ::syscall(SYS_clone, static_cast<unsigned long>(plan.clone_flags) | SIGCHLD, nullptr, nullptr, nullptr,
-                         nullptr);
+    long pid = ::syscall(SYS_clone, clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
     if (pid < 0) throw_last_errno("create container: clone");
     if (pid == 0) {
         ::close(sockets[0]);
-        run_child(plan, sockets[1]);
+        child_main(plan, sockets[1]);
+        ::_exit(125);
     }
     child_end.reset();
     pid_t child = static_cast<pid_t>(pid);
     try {
-        write_child_id_maps(child, plan);
-        try {
-            cgroups.add_process(child);
-        } catch (const Error& error) {
-            throw Error(std::string("create container: cgroups: ") + error.what());
-        }
+        if (prepare) prepare(child);
     } catch (...) {
         abandon(child);
         throw;
@@ -199,24 +193,61 @@ int run_container(const nlohmann::json& spec, const std::string& bundle_dir, con
     }
     ChildReport report;
     bool failed = false;
+    bool started = false;
+    auto started_now = [&] {
+        if (started || !on_start) return;
+        started = true;
+        on_start(child);
+    };
     try {
-        failed = plan.terminal ? attend_terminal(parent_end.get(), child, plan, report)
-                               : read_report(parent_end.get(), report);
+        if (plan.terminal) {
+            failed = attend_terminal(parent_end.get(), child, plan, report, started_now);
+        } else {
+            failed = read_report(parent_end.get(), report);
+            if (!failed) started_now();
+        }
     } catch (...) {
         abandon(child);
         throw;
     }
-    if (!failed && options.on_start) {
-        try {
-            options.on_start(child);
-        } catch (...) {
-            abandon(child);
-            throw;
-        }
-    }
     int status = wait_for(child);
     if (failed) throw_child_failure(plan, report);
     return exit_status_from_wait(status);
+}
+
+}  // namespace
+
+int run_container(const nlohmann::json& spec, const std::string& bundle_dir, const ExecutorOptions& options) {
+    PlanContext context;
+    context.host_root = ::geteuid() == 0;
+    context.seccomp_cache_dir = options.seccomp_cache_dir;
+    context.default_seccomp = options.default_seccomp;
+    context.overlay = options.overlay;
+    ContainerPlan plan = prepare_plan(spec, bundle_dir, context);
+    plan.finalize();
+    CgroupLimits cgroups =
+        apply_resource_limits(plan.resources, plan.cgroups_path, default_cgroup_name(options), context.host_root);
+    auto prepare = [&](pid_t child) {
+        write_child_id_maps(child, plan);
+        try {
+            cgroups.add_process(child);
+        } catch (const Error& error) {
+            throw Error(std::string("create container: cgroups: ") + error.what());
+        }
+    };
+    return launch(plan, static_cast<unsigned long>(plan.clone_flags), run_child, prepare, options.on_start);
+}
+
+int exec_in_namespaces(const nlohmann::json& spec, const std::string& bundle_dir, const ExecutorOptions& options,
+                       const std::function<void()>& join) {
+    PlanContext context;
+    context.host_root = ::geteuid() == 0;
+    context.seccomp_cache_dir = options.seccomp_cache_dir;
+    context.default_seccomp = options.default_seccomp;
+    ContainerPlan plan = prepare_plan(spec, bundle_dir, context);
+    plan.finalize();
+    join();
+    return launch(plan, 0, run_exec_child, {}, options.on_start);
 }
 
 }  // namespace berth::engine

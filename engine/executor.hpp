@@ -38,4 +38,10 @@ struct ExecutorOptions {
 // 125 when the container cannot be created, 126 when its command cannot be executed, 127 when it is not found.
 int run_container(const nlohmann::json& spec, const std::string& bundle_dir, const ExecutorOptions& options);
 
+// Runs another process in a running container, as `berth exec` does: the spec's process (args, env, user, cwd,
+// capabilities, seccomp, rlimits, terminal) is prepared first, then `join` moves the caller into the
+// container's namespaces (and cgroups), then the process is forked there and attended like a container's.
+int exec_in_namespaces(const nlohmann::json& spec, const std::string& bundle_dir, const ExecutorOptions& options,
+                       const std::function<void()>& join);
+
 }  // namespace berth::engine

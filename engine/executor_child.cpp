@@ -405,6 +405,50 @@ unsigned long locked_mount_flags(const char* path) noexcept {
     return flags;
 }
 
+// The process's own steps, shared by a new container's first process and an exec'd one: rlimits, seccomp,
+// capabilities, groups and ids, working directory, umask, no_new_privs, closing berth's fds, execve.
+[[noreturn]] static void run_process_steps(const ContainerPlan& plan, int report_fd) noexcept {
+    for (std::size_t index = 0; index < plan.rlimits.size(); ++index)
+        if (::setrlimit(static_cast<__rlimit_resource>(plan.rlimits[index].resource), &plan.rlimits[index].limit) != 0)
+            fail(report_fd, ChildStep::rlimit, index, errno);
+
+    // Without no_new_privs the filter needs CAP_SYS_ADMIN, which the change of user below drops: load it now
+    // (runc does the same); with no_new_privs as late as possible.
+    if (!plan.no_new_privileges) load_seccomp(plan, report_fd);
+    if (plan.capabilities) {
+        if (int error = drop_bounding_set(*plan.capabilities)) fail(report_fd, ChildStep::bounding_set, 0, error);
+        if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) fail(report_fd, ChildStep::keep_caps, 0, errno);
+    }
+    if (!plan.setgroups_denied && ::setgroups(plan.additional_gids.size(), plan.additional_gids.data()) != 0)
+        fail(report_fd, ChildStep::setgroups, 0, errno);
+    if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) fail(report_fd, ChildStep::setresgid, 0, errno);
+    if (::setresuid(plan.uid, plan.uid, plan.uid) != 0) fail(report_fd, ChildStep::setresuid, 0, errno);
+    if (plan.capabilities) {
+        if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) fail(report_fd, ChildStep::keep_caps, 0, errno);
+        if (int error = set_capability_sets(*plan.capabilities)) fail(report_fd, ChildStep::capabilities, 0, error);
+        if (int error = set_ambient_set(*plan.capabilities)) fail(report_fd, ChildStep::ambient, 0, error);
+    }
+    // After pivot_root and the change of user: the path is resolved inside the container's root, as its user.
+    if (::chdir(plan.cwd.c_str()) != 0) fail(report_fd, ChildStep::working_directory, 0, errno);
+    ::umask(plan.umask);
+    if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        fail(report_fd, ChildStep::no_new_privs, 0, errno);
+    close_inherited_fds(report_fd);
+    if (plan.no_new_privileges) load_seccomp(plan, report_fd);
+    exec_command(plan, report_fd);
+}
+
+void run_exec_child(const ContainerPlan& plan, int report_fd) noexcept {
+    reset_signals(report_fd);
+    char go = 0;
+    ssize_t got;
+    while ((got = ::read(report_fd, &go, 1)) < 0 && errno == EINTR) {
+    }
+    if (got != 1) ::_exit(125);
+    if (plan.terminal) set_up_terminal(report_fd);
+    run_process_steps(plan, report_fd);
+}
+
 void run_child(const ContainerPlan& plan, int report_fd) noexcept {
     reset_signals(report_fd);
     // The parent writes the id maps and moves us into the container's cgroups, then lets us go.
@@ -460,34 +504,7 @@ void run_child(const ContainerPlan& plan, int report_fd) noexcept {
         fail(report_fd, ChildStep::hostname, 0, errno);
     if (plan.domainname && ::setdomainname(plan.domainname->data(), plan.domainname->size()) != 0)
         fail(report_fd, ChildStep::domainname, 0, errno);
-    for (std::size_t index = 0; index < plan.rlimits.size(); ++index)
-        if (::setrlimit(static_cast<__rlimit_resource>(plan.rlimits[index].resource), &plan.rlimits[index].limit) != 0)
-            fail(report_fd, ChildStep::rlimit, index, errno);
-
-    // Without no_new_privs the filter needs CAP_SYS_ADMIN, which the change of user below drops: load it now
-    // (runc does the same); with no_new_privs as late as possible.
-    if (!plan.no_new_privileges) load_seccomp(plan, report_fd);
-    if (plan.capabilities) {
-        if (int error = drop_bounding_set(*plan.capabilities)) fail(report_fd, ChildStep::bounding_set, 0, error);
-        if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) fail(report_fd, ChildStep::keep_caps, 0, errno);
-    }
-    if (!plan.setgroups_denied && ::setgroups(plan.additional_gids.size(), plan.additional_gids.data()) != 0)
-        fail(report_fd, ChildStep::setgroups, 0, errno);
-    if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) fail(report_fd, ChildStep::setresgid, 0, errno);
-    if (::setresuid(plan.uid, plan.uid, plan.uid) != 0) fail(report_fd, ChildStep::setresuid, 0, errno);
-    if (plan.capabilities) {
-        if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) fail(report_fd, ChildStep::keep_caps, 0, errno);
-        if (int error = set_capability_sets(*plan.capabilities)) fail(report_fd, ChildStep::capabilities, 0, error);
-        if (int error = set_ambient_set(*plan.capabilities)) fail(report_fd, ChildStep::ambient, 0, error);
-    }
-    // After pivot_root and the change of user: the path is resolved inside the container's root, as its user.
-    if (::chdir(plan.cwd.c_str()) != 0) fail(report_fd, ChildStep::working_directory, 0, errno);
-    ::umask(plan.umask);
-    if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        fail(report_fd, ChildStep::no_new_privs, 0, errno);
-    close_inherited_fds(report_fd);
-    if (plan.no_new_privileges) load_seccomp(plan, report_fd);
-    exec_command(plan, report_fd);
+    run_process_steps(plan, report_fd);
 }
 
 }  // namespace berth::engine

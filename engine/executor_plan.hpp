@@ -224,6 +224,10 @@ unsigned long locked_mount_flags(const char* path) noexcept;
 // In the child after clone (never returns): reports a failed step over `report_fd` and exits 125, or execs.
 [[noreturn]] void run_child(const ContainerPlan& plan, int report_fd) noexcept;
 
+// In a child forked inside a running container's namespaces (berth exec): its terminal when asked, then only the
+// process's steps (rlimits, capabilities, ids, seccomp, ...) and execve; reports failures as run_child does.
+[[noreturn]] void run_exec_child(const ContainerPlan& plan, int report_fd) noexcept;
+
 // The parent's half of the id maps: writes the child's uid_map and gid_map, directly as root or for a map of
 // the caller's own id alone (setgroups denied), else with newuidmap/newgidmap. Throws Error naming the helper.
 void write_child_id_maps(pid_t child, const ContainerPlan& plan);

@@ -35,6 +35,11 @@ std::optional<uint64_t> process_start_time(pid_t pid) {
         return std::nullopt;  // gone between open and read
     }
     if (!text) return std::nullopt;
+    // A zombie has ended; only its parent's wait is missing (an orphan's may be late where PID 1 reaps slowly).
+    auto close = text->rfind(')');
+    if (close != std::string::npos && close + 2 < text->size() &&
+        ((*text)[close + 2] == 'Z' || (*text)[close + 2] == 'X'))
+        return std::nullopt;
     return parse_stat_start_time(*text);
 }
 

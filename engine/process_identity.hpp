@@ -14,7 +14,7 @@ namespace berth::engine {
 // The start time field (22) of a /proc/PID/stat text, in clock ticks since boot; nothing when malformed.
 std::optional<uint64_t> parse_stat_start_time(std::string_view stat_text);
 
-// The start time of a running process; nothing when there is no such process.
+// The start time of a process; nothing when there is no such process or it has ended (a zombie).
 std::optional<uint64_t> process_start_time(pid_t pid);
 
 // This boot's id (/proc/sys/kernel/random/boot_id), "" when unreadable.

@@ -626,7 +626,14 @@ bool parse_namespace_host(std::string_view flag, std::string_view value) {
 }
 
 int64_t parse_memory(std::string_view value) {
-    std::string error_prefix = "invalid --memory " + in_quotes(value) + ": ";
+    auto result = parse_byte_size("--memory", value);
+    if (result != 0 && result < 6 * 1024 * 1024)
+        throw Error("invalid --memory " + in_quotes(value) + ": the minimum memory limit allowed is 6MB");
+    return result;
+}
+
+int64_t parse_byte_size(std::string_view flag, std::string_view value) {
+    std::string error_prefix = "invalid " + std::string(flag) + " " + in_quotes(value) + ": ";
     std::string text = lower(trim(value));
     size_t digits_end = 0;
     while (digits_end < text.size() &&
@@ -645,9 +652,7 @@ int64_t parse_memory(std::string_view value) {
     if (power == powers.end()) throw Error(error_prefix + "unknown unit " + in_quotes(unit) + " (b, k, m, g, t, p)");
     double bytes = number * std::pow(1024.0, power->second);
     if (!std::isfinite(bytes) || bytes >= 9.2e18) throw Error(error_prefix + "too large");
-    auto result = static_cast<int64_t>(bytes);
-    if (result != 0 && result < 6 * 1024 * 1024) throw Error(error_prefix + "the minimum memory limit allowed is 6MB");
-    return result;
+    return static_cast<int64_t>(bytes);
 }
 
 double parse_cpus(std::string_view value) {

@@ -84,6 +84,8 @@ bool parse_namespace_host(std::string_view flag, std::string_view value);
 // --memory: bytes, or a number with a binary unit: b, k, m, g, t (kb, mib ... accepted too). At least 6 MB;
 // 0 is no limit.
 int64_t parse_memory(std::string_view value);
+// A size in bytes with an optional binary unit, as for --memory but without a minimum; flag names it in errors.
+int64_t parse_byte_size(std::string_view flag, std::string_view value);
 // --cpus: a decimal number of CPUs, at least 0.01 (0 is no limit).
 double parse_cpus(std::string_view value);
 // --pids-limit: an integer; 0 and -1 mean unlimited.

@@ -42,6 +42,11 @@ nlohmann::json record_to_json(const ContainerRecord& record) {
         {"interactive", record.interactive},
         {"rootless", record.rootless},
         {"seccomp_profile", record.seccomp_profile},
+        {"restart_policy", record.restart_policy},
+        {"restart_max", record.restart_max},
+        {"restart_count", record.restart_count},
+        {"stopped_by_user", record.stopped_by_user},
+        {"log_max_size", record.log_max_size},
         {"state", state_name(record.state)},
         {"pid", record.pid},
         {"pid_start_time", record.pid_start_time},
@@ -74,6 +79,11 @@ ContainerRecord record_from_json(const nlohmann::json& json) {
     record.interactive = json.value("interactive", false);
     record.rootless = json.value("rootless", false);
     record.seccomp_profile = json.value("seccomp_profile", "");
+    record.restart_policy = json.value("restart_policy", "no");
+    record.restart_max = json.value("restart_max", 0);
+    record.restart_count = json.value("restart_count", 0);
+    record.stopped_by_user = json.value("stopped_by_user", false);
+    record.log_max_size = json.value("log_max_size", uint64_t{0});
     auto state = parse_state(json.value("state", "created"));
     if (!state) throw Error("unknown state \"" + json.value("state", "") + "\"");
     record.state = *state;

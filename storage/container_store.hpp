@@ -38,6 +38,11 @@ struct ContainerRecord {
     bool rootless = false;  // created by an unprivileged user: its files belong to subordinate ids
     // The seccomp profile: "" berth's default, "unconfined", or the name of a profile file in userdata.
     std::string seccomp_profile;
+    std::string restart_policy = "no";  // --restart: no, on-failure, always, unless-stopped
+    int restart_max = 0;                // on-failure:N (0: no limit)
+    int restart_count = 0;              // restarts by the monitor since the last start by a user
+    bool stopped_by_user = false;       // stop or kill: the monitor must not restart it
+    uint64_t log_max_size = 0;          // --log-opt max-size (0: no limit)
 
     ContainerState state = ContainerState::created;
     int pid = 0;                      // the container's first process while running

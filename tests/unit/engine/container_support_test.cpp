@@ -2,8 +2,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "common/files.hpp"
 #include "engine/container_etc_files.hpp"
 #include "engine/container_inspect.hpp"
+#include "engine/container_log.hpp"
+#include "engine/monitor.hpp"
 #include "engine/process_identity.hpp"
 
 namespace berth::engine {
@@ -44,6 +47,64 @@ TEST(ContainerEtcFiles, ResolvConfDropsLoopbackServers) {
 TEST(ContainerInspect, TimesAreRfc3339WithNanoseconds) {
     EXPECT_EQ(format_time_ns(0), "0001-01-01T00:00:00Z");
     EXPECT_EQ(format_time_ns(1'700'000'000'123'456'789), "2023-11-14T22:13:20.123456789Z");
+}
+
+}  // namespace
+}  // namespace berth::engine
+
+namespace berth::engine {
+namespace {
+
+TEST(ContainerLog, ChunksBecomeFullAndPartialLines) {
+    int64_t time = 1'700'000'000'000'000'001;
+    EXPECT_EQ(format_log_lines(LogStream::stdout_stream, "a\nb\n", time),
+              "2023-11-14T22:13:20.000000001Z stdout F a\n2023-11-14T22:13:20.000000001Z stdout F b\n");
+    EXPECT_EQ(format_log_lines(LogStream::stderr_stream, "tail", time),
+              "2023-11-14T22:13:20.000000001Z stderr P tail\n");
+    EXPECT_EQ(format_log_lines(LogStream::stdout_stream, "\n", time), "2023-11-14T22:13:20.000000001Z stdout F \n");
+}
+
+TEST(ContainerLog, LinesParseBack) {
+    auto entry = parse_log_line("2023-11-14T22:13:20.000000001Z stderr P some text");
+    ASSERT_TRUE(entry.has_value());
+    EXPECT_EQ(entry->time_ns, 1'700'000'000'000'000'001);
+    EXPECT_EQ(entry->stream, LogStream::stderr_stream);
+    EXPECT_TRUE(entry->partial);
+    EXPECT_EQ(entry->text, "some text");
+    auto empty = parse_log_line("2023-11-14T22:13:20Z stdout F ");
+    ASSERT_TRUE(empty.has_value());
+    EXPECT_EQ(empty->text, "");
+    EXPECT_EQ(empty->time_ns, 1'700'000'000'000'000'000);
+    EXPECT_FALSE(parse_log_line("garbage").has_value());
+    EXPECT_FALSE(parse_log_line("2023-11-14T22:13:20Z stdin F x").has_value());
+    EXPECT_FALSE(parse_log_line("2023-11-14T22:13:20Z stdout X x").has_value());
+}
+
+TEST(ContainerLog, TheWriterStartsAnewAtTheSizeLimit) {
+    TempDir scratch("/tmp", "container-log-test-");
+    std::string path = scratch.path() + "/ctr.log";
+    LogWriter writer(path, 200);
+    for (int index = 0; index < 20; ++index) writer.write(LogStream::stdout_stream, "line\n");
+    auto text = read_file(path);
+    EXPECT_LE(text.size(), 200u);
+    EXPECT_NE(text.find("stdout F line\n"), std::string::npos);
+}
+
+TEST(RestartPolicy, OnFailureCountsAndAStopByTheUserEndsIt) {
+    storage::ContainerRecord record;
+    record.restart_policy = "on-failure";
+    record.restart_max = 3;
+    EXPECT_FALSE(should_restart(record, 0));
+    EXPECT_TRUE(should_restart(record, 1));
+    record.restart_count = 3;
+    EXPECT_FALSE(should_restart(record, 1));
+    record.restart_policy = "always";
+    EXPECT_TRUE(should_restart(record, 0));
+    record.stopped_by_user = true;
+    EXPECT_FALSE(should_restart(record, 0));
+    record.stopped_by_user = false;
+    record.restart_policy = "no";
+    EXPECT_FALSE(should_restart(record, 1));
 }
 
 }  // namespace

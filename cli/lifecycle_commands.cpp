@@ -1,0 +1,705 @@
+// Commands for containers that outlive the command that started them: ps, logs, stop, kill, wait, restart,
+// rename, inspect, container prune (and `container ls|ps|logs|stop|kill|wait|restart|rename|prune`).
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fnmatch.h>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "cli/output/go_template.hpp"
+#include "cli/output/table.hpp"
+#include "cli/storage_context.hpp"
+#include "common/error.hpp"
+#include "common/files.hpp"
+#include "common/strings.hpp"
+#include "engine/container_control.hpp"
+#include "engine/container_inspect.hpp"
+#include "engine/container_log.hpp"
+#include "engine/container_start.hpp"
+#include "engine/image_commands.hpp"
+#include "engine/monitor.hpp"
+#include "engine/runtime_spec.hpp"
+
+namespace berth::cli {
+namespace {
+
+using nlohmann::json;
+using storage::ContainerRecord;
+using storage::ContainerState;
+
+constexpr int64_t ns_per_second = 1000000000;
+constexpr size_t truncated_command = 17;
+
+int64_t now_seconds() { return static_cast<int64_t>(std::time(nullptr)); }
+
+// ---- ps ----
+
+struct PsFlags {
+    bool all = false, quiet = false, latest = false, no_trunc = false, size = false;
+    int last = -1;
+    std::string format;
+    std::vector<std::string> filters;
+};
+
+std::string status_text(const ContainerRecord& record) {
+    switch (record.state) {
+        case ContainerState::created: return "Created";
+        case ContainerState::running: return "Up " + human_age(now_seconds() - record.started_ns / ns_per_second);
+        case ContainerState::stopped:
+        case ContainerState::exited:
+            return "Exited (" + std::to_string(record.exit_code) + ") " +
+                   human_age(now_seconds() - record.finished_ns / ns_per_second);
+    }
+    return "Unknown";
+}
+
+std::string command_text(const ContainerRecord& record, bool no_trunc) {
+    std::string text;
+    for (const auto& arg : record.command) text += (text.empty() ? "" : " ") + arg;
+    if (!no_trunc && text.size() > truncated_command) text = text.substr(0, truncated_command) + "...";
+    return text;
+}
+
+int64_t directory_size(const std::string& path) {
+    int64_t total = 0;
+    std::vector<std::string> pending{path};
+    while (!pending.empty()) {
+        std::string directory = pending.back();
+        pending.pop_back();
+        std::vector<std::string> entries;
+        try {
+            entries = list_directory(directory);
+        } catch (const Error&) {
+            continue;  // files of subordinate ids may not be readable from outside the user namespace
+        }
+        for (const auto& name : entries) {
+            std::string child = directory + "/" + name;
+            struct stat info {};
+            if (::lstat(child.c_str(), &info) != 0) continue;
+            if (S_ISDIR(info.st_mode))
+                pending.push_back(child);
+            else if (S_ISREG(info.st_mode))
+                total += info.st_size;
+        }
+    }
+    return total;
+}
+
+json ps_row(const std::string& graph_root, const ContainerRecord& record, const PsFlags& flags) {
+    bool exited = record.state == ContainerState::exited || record.state == ContainerState::stopped;
+    json row = {{"AutoRemove", record.remove_after_exit},
+                {"Command", record.command},
+                {"CreatedAt", human_age(now_seconds() - record.created_ns / ns_per_second)},
+                {"Exited", exited},
+                {"ExitedAt", record.finished_ns / ns_per_second},
+                {"ExitCode", record.exit_code},
+                {"Id", record.id},
+                {"Image", record.image_name},
+                {"ImageID", record.image_id.substr(record.image_id.find(':') + 1)},
+                {"Labels", record.labels.empty() ? json(nullptr) : json(record.labels)},
+                {"Mounts", json::array()},
+                {"Names", {record.name}},
+                {"Pid", record.state == ContainerState::running ? record.pid : 0},
+                {"Ports", nullptr},
+                {"StartedAt", record.started_ns / ns_per_second},
+                {"State", storage::state_name(record.state)},
+                {"Status", status_text(record)},
+                {"Created", record.created_ns / ns_per_second},
+                // Template conveniences, as Podman's ps offers them.
+                {"ID", flags.no_trunc ? record.id : record.id.substr(0, 12)},
+                {"Names_", record.name}};
+    if (flags.size) {
+        auto paths = storage::ContainerStore(graph_root).paths_of(record.id);
+        int64_t size = directory_size(record.driver == "vfs" ? paths.rootfs : paths.upper);
+        row["Size"] = {{"rwSize", size}, {"rootFsSize", size}};
+    }
+    return row;
+}
+
+struct PsFilter {
+    std::vector<std::pair<std::string, std::string>> terms;
+};
+
+PsFilter parse_ps_filters(const std::vector<std::string>& filters) {
+    PsFilter filter;
+    for (const auto& text : filters) {
+        auto equals = text.find('=');
+        if (equals == std::string::npos) throw Error("invalid filter \"" + text + "\": expected KEY=VALUE");
+        std::string key = text.substr(0, equals);
+        static const char* known[] = {"status", "name", "label", "ancestor", "id", "exited", "before", "since"};
+        if (std::find(std::begin(known), std::end(known), key) == std::end(known))
+            throw Error(key + " is an invalid filter");
+        if (key == "status" && !storage::parse_state(text.substr(equals + 1)) && text.substr(equals + 1) != "paused")
+            throw Error(text.substr(equals + 1) + " is not a valid status");
+        filter.terms.emplace_back(key, text.substr(equals + 1));
+    }
+    return filter;
+}
+
+bool label_matches(const ContainerRecord& record, const std::string& value) {
+    auto equals = value.find('=');
+    auto found = record.labels.find(value.substr(0, equals));
+    if (found == record.labels.end()) return false;
+    return equals == std::string::npos || found->second == value.substr(equals + 1);
+}
+
+bool image_matches(const ContainerRecord& record, const std::string& value) {
+    if (record.image_id == value || record.image_id.substr(7).starts_with(value)) return true;
+    std::string normalized;
+    try {
+        normalized = engine::normalized_image_name(value);
+    } catch (const Error&) {
+    }
+    return record.image_name == value || record.image_name == normalized ||
+           ::fnmatch(value.c_str(), record.image_name.c_str(), 0) == 0;
+}
+
+// Terms of one key are or-ed, different keys and-ed, as in Podman.
+bool filter_matches(const PsFilter& filter, const ContainerRecord& record) {
+    std::map<std::string, bool> keys;
+    for (const auto& [key, value] : filter.terms) {
+        bool match = false;
+        if (key == "status")
+            match = storage::state_name(record.state) == value;
+        else if (key == "name")
+            match = record.name.find(value) != std::string::npos;
+        else if (key == "id")
+            match = record.id.starts_with(value);
+        else if (key == "label")
+            match = label_matches(record, value);
+        else if (key == "ancestor")
+            match = image_matches(record, value);
+        else if (key == "exited")
+            match = record.state == ContainerState::exited && std::to_string(record.exit_code) == value;
+        keys[key] = keys[key] || match;
+    }
+    return std::all_of(keys.begin(), keys.end(), [](const auto& entry) { return entry.second; });
+}
+
+int run_ps(const PsFlags& flags, const GlobalOptions& globals) {
+    auto filter = parse_ps_filters(flags.filters);
+    auto storage = open_storage(globals, false);
+    std::vector<ContainerRecord> records;
+    for (auto& record : storage::ContainerStore(storage.graph_root).list())
+        records.push_back(engine::reconciled(record));
+    std::reverse(records.begin(), records.end());  // newest first
+    bool every = flags.all || flags.latest || flags.last >= 0 || !filter.terms.empty();
+    std::vector<ContainerRecord> shown;
+    for (const auto& record : records) {
+        if (!every && record.state != ContainerState::running) continue;
+        if (!filter_matches(filter, record)) continue;
+        shown.push_back(record);
+    }
+    if (flags.latest && shown.size() > 1) shown.resize(1);
+    if (flags.last >= 0 && shown.size() > static_cast<size_t>(flags.last))
+        shown.resize(static_cast<size_t>(flags.last));
+
+    if (flags.quiet) {
+        for (const auto& record : shown)
+            std::printf("%s\n", flags.no_trunc ? record.id.c_str() : record.id.substr(0, 12).c_str());
+        return 0;
+    }
+    json rows = json::array();
+    for (const auto& record : shown) rows.push_back(ps_row(storage.graph_root, record, flags));
+    if (flags.format == "json") {
+        for (auto& row : rows) {
+            row.erase("ID");
+            row.erase("Names_");
+        }
+        std::printf("%s\n", rows.dump(4).c_str());
+        return 0;
+    }
+    if (!flags.format.empty()) {
+        std::string format = flags.format;
+        if (format.starts_with("table ")) format = format.substr(6);
+        for (auto row : rows) {
+            row["Names"] = row["Names_"];
+            std::printf("%s\n", render_template(format, row).c_str());
+        }
+        return 0;
+    }
+    std::vector<std::vector<std::string>> table{
+        {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
+    if (flags.size) table.front().push_back("SIZE");
+    for (size_t index = 0; index < shown.size(); ++index) {
+        const auto& record = shown[index];
+        const auto& row = rows[index];
+        table.push_back({row["ID"], record.image_name, command_text(record, flags.no_trunc), row["CreatedAt"],
+                         row["Status"], "", record.name});
+        if (flags.size) table.back().push_back(human_size(row["Size"]["rwSize"].get<uint64_t>()));
+    }
+    std::fputs(format_table(table).c_str(), stdout);
+    return 0;
+}
+
+// ---- logs ----
+
+struct LogsFlags {
+    std::vector<std::string> containers;
+    bool follow = false, timestamps = false, names = false, latest = false;
+    std::string since, until;
+    int64_t tail = -1;
+};
+
+// RFC 3339 (2026-11-23T08:00:00Z, with a fraction or not), a unix time, or a duration before now (10m, 1h30m).
+int64_t parse_time_flag(const std::string& flag, const std::string& text) {
+    if (text.empty()) return 0;
+    if (auto entry = engine::parse_log_line(text + " stdout F ")) return entry->time_ns;
+    if (auto seconds = parse_unsigned(text)) return static_cast<int64_t>(*seconds) * ns_per_second;
+    int64_t total = 0, number = 0;
+    bool digits = false;
+    for (char c : text) {
+        if (c >= '0' && c <= '9') {
+            number = number * 10 + (c - '0');
+            digits = true;
+            continue;
+        }
+        int64_t unit = c == 's' ? 1 : c == 'm' ? 60 : c == 'h' ? 3600 : 0;
+        if (!digits || unit == 0)
+            throw Error("invalid value \"" + text + "\" for " + flag + ": not a time or duration");
+        total += number * unit;
+        number = 0;
+        digits = false;
+    }
+    if (digits) throw Error("invalid value \"" + text + "\" for " + flag + ": a duration needs a unit (s, m, h)");
+    return engine::unix_now_ns() - total * ns_per_second;
+}
+
+struct LogPrinter {
+    const LogsFlags& flags;
+    std::string prefix;  // "NAME " with --names
+    int64_t since = 0, until = 0;
+    std::string partial;
+
+    void print(const engine::LogEntry& entry) {
+        if (since && entry.time_ns < since) return;
+        if (until && entry.time_ns > until) return;
+        FILE* stream = entry.stream == engine::LogStream::stdout_stream ? stdout : stderr;
+        std::string text = prefix;
+        if (flags.timestamps) text += engine::format_time_ns(entry.time_ns) + " ";
+        text += entry.text;
+        if (!entry.partial) text += "\n";
+        std::fputs(text.c_str(), stream);
+        std::fflush(stream);
+    }
+};
+
+// Prints the complete lines of `data` from `offset` on; returns the offset after the last complete line.
+size_t print_lines(const std::string& data, size_t offset, LogPrinter& printer) {
+    for (;;) {
+        auto end = data.find('\n', offset);
+        if (end == std::string::npos) return offset;
+        if (auto entry = engine::parse_log_line(std::string_view(data).substr(offset, end - offset)))
+            printer.print(*entry);
+        offset = end + 1;
+    }
+}
+
+void show_logs(const std::string& graph_root, const ContainerRecord& record, const LogsFlags& flags, bool with_names) {
+    LogPrinter printer{flags,
+                       with_names ? record.name + " " : "",
+                       parse_time_flag("--since", flags.since),
+                       parse_time_flag("--until", flags.until),
+                       {}};
+    std::string path = engine::container_log_path(graph_root, record.id);
+    std::string data = read_file_if_exists(path).value_or("");
+    size_t offset = 0;
+    if (flags.tail >= 0) {
+        // Start after the last `tail` complete lines.
+        size_t lines = 0;
+        size_t position = data.size();
+        if (position > 0 && data[position - 1] == '\n') --position;
+        while (position > 0) {
+            auto previous = data.rfind('\n', position - 1);
+            if (previous == std::string::npos) {
+                position = 0;
+                break;
+            }
+            if (++lines > static_cast<size_t>(flags.tail)) break;
+            position = previous;
+            if (lines == static_cast<size_t>(flags.tail)) break;
+        }
+        offset = flags.tail == 0 ? data.size() : (position == 0 ? 0 : position + 1);
+        if (flags.tail > 0 && lines < static_cast<size_t>(flags.tail)) offset = 0;
+    }
+    offset = print_lines(data, offset, printer);
+    if (!flags.follow) return;
+    storage::ContainerStore store(graph_root);
+    for (;;) {
+        auto current = store.find(record.id);
+        bool running = current && engine::container_running(*current);
+        std::string more = read_file_if_exists(path).value_or("");
+        if (more.size() < offset) offset = 0;  // the log was started anew (max-size)
+        offset = print_lines(more, offset, printer);
+        if (!running) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+int run_logs(const LogsFlags& flags, const GlobalOptions& globals) {
+    auto storage = open_storage(globals, false);
+    std::vector<ContainerRecord> records;
+    if (flags.latest) {
+        auto all = storage::ContainerStore(storage.graph_root).list();
+        if (all.empty()) throw Error("no containers to show logs of");
+        records.push_back(all.back());
+    }
+    for (const auto& name : flags.containers) records.push_back(engine::find_container(storage.graph_root, name));
+    if (records.empty()) throw Error("no container name or ID given: specify at least one container or --latest");
+    if (flags.follow && records.size() > 1) {
+        std::vector<std::thread> followers;
+        for (const auto& record : records)
+            followers.emplace_back([&, record] { show_logs(storage.graph_root, record, flags, true); });
+        for (auto& follower : followers) follower.join();
+        return 0;
+    }
+    for (const auto& record : records) show_logs(storage.graph_root, record, flags, flags.names || records.size() > 1);
+    return 0;
+}
+
+// ---- stop, kill, wait, restart, rename, prune, inspect ----
+
+struct TargetFlags {
+    std::vector<std::string> containers;
+    bool all = false, latest = false, ignore = false;
+    int timeout = 10;
+    std::string signal = "SIGKILL";
+    std::string condition;
+    std::string format;
+    std::string type = "all";
+    bool force = false;
+};
+
+std::vector<ContainerRecord> targets(const StorageContext& storage, const TargetFlags& flags,
+                                     std::vector<std::string>& shown_names, int& status) {
+    std::vector<ContainerRecord> records;
+    if (flags.all) {
+        for (const auto& record : storage::ContainerStore(storage.graph_root).list()) {
+            records.push_back(engine::reconciled(record));
+            shown_names.push_back(record.id);
+        }
+        return records;
+    }
+    if (flags.latest) {
+        auto all = storage::ContainerStore(storage.graph_root).list();
+        if (!all.empty()) {
+            records.push_back(engine::reconciled(all.back()));
+            shown_names.push_back(all.back().id);
+        }
+        return records;
+    }
+    if (flags.containers.empty()) throw Error("you must provide at least one container name or ID");
+    for (const auto& name : flags.containers) {
+        try {
+            records.push_back(engine::find_container(storage.graph_root, name));
+            shown_names.push_back(name);
+        } catch (const Error& error) {
+            if (flags.ignore) continue;
+            std::fprintf(stderr, "Error: %s\n", error.what());
+            status = std::max(status, 125);
+        }
+    }
+    return records;
+}
+
+int for_each_target(const TargetFlags& flags, const GlobalOptions& globals,
+                    const std::function<void(const StorageContext&, const ContainerRecord&)>& action,
+                    bool print_names = true) {
+    auto storage = open_storage(globals, false);
+    int status = 0;
+    std::vector<std::string> names;
+    auto records = targets(storage, flags, names, status);
+    for (size_t index = 0; index < records.size(); ++index) {
+        try {
+            action(storage, records[index]);
+            if (print_names) std::printf("%s\n", names[index].c_str());
+            std::fflush(stdout);
+        } catch (const Error& error) {
+            std::fprintf(stderr, "Error: %s\n", error.what());
+            status = std::max(status, error.exit_status());
+        }
+    }
+    return status;
+}
+
+engine::StartRequest start_request_for(const StorageContext& storage, const std::string& id) {
+    engine::StartRequest request;
+    request.graph_root = storage.graph_root;
+    request.run_root = storage.run_root;
+    request.id = id;
+    request.remove_files = [storage](const std::string& path) { remove_storage_tree(storage, path); };
+    return request;
+}
+
+int run_stop(const TargetFlags& flags, const GlobalOptions& globals) {
+    return for_each_target(flags, globals, [&](const StorageContext& storage, const ContainerRecord& record) {
+        engine::stop_container(storage.graph_root, record, std::chrono::seconds(flags.timeout));
+    });
+}
+
+int run_kill(const TargetFlags& flags, const GlobalOptions& globals) {
+    int signal = engine::parse_signal(flags.signal);
+    return for_each_target(flags, globals, [&](const StorageContext& storage, const ContainerRecord& record) {
+        engine::kill_container(storage.graph_root, record, signal);
+    });
+}
+
+int run_wait(const TargetFlags& flags, const GlobalOptions& globals) {
+    bool until_running = flags.condition == "running";
+    if (!flags.condition.empty() && !until_running && flags.condition != "stopped" && flags.condition != "exited")
+        throw Error("invalid condition \"" + flags.condition + "\": expected running, stopped or exited");
+    return for_each_target(
+        flags, globals,
+        [&](const StorageContext& storage, const ContainerRecord& record) {
+            int code = engine::wait_for_container(storage.graph_root, record.id, until_running);
+            if (code == -1) throw Error("no container with ID " + record.id + " found: no such container");
+            std::printf("%d\n", code);
+        },
+        false);
+}
+
+int run_restart(const TargetFlags& flags, const GlobalOptions& globals) {
+    return for_each_target(flags, globals, [&](const StorageContext& storage, const ContainerRecord& record) {
+        engine::stop_container(storage.graph_root, record, std::chrono::seconds(flags.timeout));
+        engine::start_detached(start_request_for(storage, record.id));
+    });
+}
+
+int run_container_prune(const TargetFlags& flags, const GlobalOptions& globals) {
+    (void)flags;
+    auto storage = open_storage(globals, false);
+    for (const auto& found : storage::ContainerStore(storage.graph_root).list()) {
+        auto record = engine::reconciled(found);
+        if (record.state == ContainerState::running) continue;
+        engine::remove_container(storage.graph_root, record.id, false,
+                                 [&storage](const std::string& path) { remove_storage_tree(storage, path); });
+        std::printf("%s\n", record.id.c_str());
+    }
+    return 0;
+}
+
+int run_inspect_any(const TargetFlags& flags, const GlobalOptions& globals) {
+    if (flags.type != "all" && flags.type != "container" && flags.type != "image")
+        throw Error("invalid --type \"" + flags.type + "\": expected container, image or all");
+    auto storage = open_storage(globals, false);
+    json documents = json::array();
+    int status = 0;
+    for (const auto& name : flags.containers) {
+        std::optional<json> document;
+        if (flags.type != "image") {
+            if (auto found = storage::ContainerStore(storage.graph_root).find(name))
+                document = engine::inspect_container(storage.graph_root, engine::reconciled(*found));
+        }
+        if (!document && flags.type != "container") {
+            try {
+                document = engine::inspect_image(storage.graph_root, name);
+            } catch (const Error&) {
+            }
+        }
+        if (!document) {
+            std::fprintf(stderr, "Error: no such object: \"%s\"\n", name.c_str());
+            status = exit_berth_error;
+            continue;
+        }
+        documents.push_back(std::move(*document));
+    }
+    if (flags.format.empty() || flags.format == "json")
+        std::printf("%s\n", documents.dump(4).c_str());
+    else
+        for (const auto& document : documents) std::printf("%s\n", render_template(flags.format, document).c_str());
+    return status;
+}
+
+int run_rename(const TargetFlags& flags, const GlobalOptions& globals) {
+    if (flags.containers.size() != 2)
+        throw Error("accepts 2 arg(s), received " + std::to_string(flags.containers.size()));
+    auto storage = open_storage(globals, false);
+    engine::rename_container(storage.graph_root, flags.containers[0], flags.containers[1]);
+    return 0;
+}
+
+// ---- the tree ----
+
+void add_ps(CommandTree& tree, CLI::App& parent, const std::string& name, const GlobalOptions& globals) {
+    auto flags = std::make_shared<PsFlags>();
+    CommandHelp help{
+        "[options]",
+        "List containers: the running ones, or all with --all. The state comes from the records\n"
+        "and the processes themselves: a container whose monitor and processes are gone is\n"
+        "shown as exited.",
+        {"berth ps -a", "berth ps --filter status=exited -q", "berth ps --format '{{.Names}} {{.Status}}'"},
+        ValueKind::none};
+    auto& ps = tree.add_command(parent, name, "List containers", std::move(help),
+                                [flags, &globals] { return run_ps(*flags, globals); });
+    ps.add_flag("-a,--all", flags->all, "Show all the containers, default is only running containers");
+    ps.add_flag("-q,--quiet", flags->quiet, "Print the numeric IDs of the containers only");
+    ps.add_flag("-l,--latest", flags->latest, "Show the latest container created (all states)");
+    ps.add_option("-n,--last", flags->last, "Print the n last created containers (all states)");
+    ps.add_flag("--no-trunc", flags->no_trunc, "Display the extended information");
+    ps.add_flag("-s,--size", flags->size, "Display the total file sizes");
+    ps.add_option("--format", flags->format, "Pretty-print containers to JSON or using a Go template");
+    ps.add_option("-f,--filter", flags->filters,
+                  "Filter output based on conditions given (status=, name=, label=, ancestor=, id=, exited=)")
+        ->allow_extra_args(false);
+}
+
+void add_logs(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {
+    auto flags = std::make_shared<LogsFlags>();
+    CommandHelp help{"[options] CONTAINER [CONTAINER...]",
+                     "Print the output of containers started in the background (berth run -d, berth start),\n"
+                     "which their monitors keep in a log file; --follow goes on until the container ends.",
+                     {"berth logs web", "berth logs -f --tail 10 web", "berth logs --since 10m -t web"},
+                     ValueKind::none};
+    auto& logs = tree.add_command(parent, "logs", "Fetch the logs of one or more containers", std::move(help),
+                                  [flags, &globals] { return run_logs(*flags, globals); });
+    logs.add_option("container", flags->containers, "Containers");
+    logs.add_flag("-f,--follow", flags->follow, "Follow log output");
+    logs.add_flag("-t,--timestamps", flags->timestamps, "Output the timestamps in the log");
+    logs.add_flag("-n,--names", flags->names, "Output the container name in the log");
+    logs.add_flag("-l,--latest", flags->latest, "Act on the latest container berth knows about");
+    logs.add_option("--since", flags->since, "Show logs since TIMESTAMP (RFC 3339, unix seconds, or a duration)");
+    logs.add_option("--until", flags->until, "Show logs until TIMESTAMP (RFC 3339, unix seconds, or a duration)");
+    logs.add_option("--tail", flags->tail, "Output the specified number of LINES at the end of the logs");
+}
+
+CLI::App& add_targets(CommandTree& tree, CLI::App& parent, const std::string& name, const std::string& summary,
+                      CommandHelp help, std::function<int(const TargetFlags&)> action, bool all_flags) {
+    auto flags = std::make_shared<TargetFlags>();
+    auto& command =
+        tree.add_command(parent, name, summary, std::move(help), [flags, action] { return action(*flags); });
+    command.add_option("container", flags->containers, "Containers");
+    if (all_flags) {
+        command.add_flag("-a,--all", flags->all, "Act on all containers");
+        command.add_flag("-l,--latest", flags->latest, "Act on the latest container berth knows about");
+    }
+    // The options that only some of these commands have.
+    if (name == "stop" || name == "restart") {
+        command.add_option("-t,--time", flags->timeout, "Seconds to wait for stop before killing the container")
+            ->capture_default_str();
+        command.add_flag("-i,--ignore", flags->ignore, "Ignore errors when a specified container is missing");
+    }
+    if (name == "kill")
+        command.add_option("-s,--signal", flags->signal, "Signal to send to the container")->capture_default_str();
+    if (name == "wait") command.add_option("--condition", flags->condition, "Condition to wait on (running, stopped)");
+    if (name == "inspect") {
+        command.add_option("-f,--format", flags->format, "Format the output using the given Go template");
+        command.add_option("-t,--type", flags->type, "Specify inspect-object type (container, image, all)")
+            ->capture_default_str();
+    }
+    return command;
+}
+
+}  // namespace
+
+void add_lifecycle_commands(CommandTree& tree, const GlobalOptions& globals) {
+    auto stop_help = [] {
+        return CommandHelp{"[options] CONTAINER [CONTAINER...]",
+                           "Stop running containers: send each its stop signal (the image's StopSignal, else\n"
+                           "SIGTERM), wait --time seconds, then SIGKILL. The restart policy does not restart them.",
+                           {"berth stop web", "berth stop -t 1 web", "berth stop --all"},
+                           ValueKind::none};
+    };
+    auto kill_help = [] {
+        return CommandHelp{"[options] CONTAINER [CONTAINER...]",
+                           "Send a signal to the first process of containers.",
+                           {"berth kill web", "berth kill -s HUP web"},
+                           ValueKind::none};
+    };
+    auto wait_help = [] {
+        return CommandHelp{"[options] CONTAINER [CONTAINER...]",
+                           "Wait for containers to exit and print their exit codes.",
+                           {"berth wait web"},
+                           ValueKind::none};
+    };
+    auto restart_help = [] {
+        return CommandHelp{"[options] CONTAINER [CONTAINER...]",
+                           "Stop containers, then start them again in the background.",
+                           {"berth restart web"},
+                           ValueKind::none};
+    };
+    auto rename_help = [] {
+        return CommandHelp{
+            "CONTAINER NEW_NAME", "Give a container a new name.", {"berth rename web web-old"}, ValueKind::none};
+    };
+    add_ps(tree, tree.root(), "ps", globals);
+    add_logs(tree, tree.root(), globals);
+    add_targets(
+        tree, tree.root(), "stop", "Stop one or more containers", stop_help(),
+        [&globals](const TargetFlags& flags) { return run_stop(flags, globals); }, true);
+    add_targets(
+        tree, tree.root(), "kill", "Kill one or more running containers with a specific signal", kill_help(),
+        [&globals](const TargetFlags& flags) { return run_kill(flags, globals); }, true);
+    add_targets(
+        tree, tree.root(), "wait", "Block on one or more containers", wait_help(),
+        [&globals](const TargetFlags& flags) { return run_wait(flags, globals); }, false);
+    add_targets(
+        tree, tree.root(), "restart", "Restart one or more containers", restart_help(),
+        [&globals](const TargetFlags& flags) { return run_restart(flags, globals); }, true);
+    add_targets(
+        tree, tree.root(), "rename", "Rename an existing container", rename_help(),
+        [&globals](const TargetFlags& flags) { return run_rename(flags, globals); }, false);
+    add_targets(
+        tree, tree.root(), "inspect", "Display the configuration of an object",
+        CommandHelp{"[options] NAME [NAME...]",
+                    "Display the configuration of containers or images as JSON, as Podman does;\n"
+                    "a name is looked up among containers first.",
+                    {"berth inspect web", "berth inspect --format '{{.State.Status}}' web"},
+                    ValueKind::none},
+        [&globals](const TargetFlags& flags) { return run_inspect_any(flags, globals); }, false);
+}
+
+void add_container_lifecycle_commands(CommandTree& tree, CLI::App& container, const GlobalOptions& globals) {
+    add_ps(tree, container, "ls", globals);
+    add_ps(tree, container, "ps", globals);
+    add_logs(tree, container, globals);
+    add_targets(
+        tree, container, "stop", "Stop one or more containers",
+        CommandHelp{"[options] CONTAINER [CONTAINER...]",
+                    "Stop running containers (see berth-stop(1)).",
+                    {"berth container stop web"},
+                    ValueKind::none},
+        [&globals](const TargetFlags& flags) { return run_stop(flags, globals); }, true);
+    add_targets(
+        tree, container, "kill", "Kill one or more running containers with a specific signal",
+        CommandHelp{"[options] CONTAINER [CONTAINER...]",
+                    "Send a signal to containers (see berth-kill(1)).",
+                    {"berth container kill web"},
+                    ValueKind::none},
+        [&globals](const TargetFlags& flags) { return run_kill(flags, globals); }, true);
+    add_targets(
+        tree, container, "wait", "Block on one or more containers",
+        CommandHelp{"[options] CONTAINER [CONTAINER...]",
+                    "Wait for containers to exit (see berth-wait(1)).",
+                    {"berth container wait web"},
+                    ValueKind::none},
+        [&globals](const TargetFlags& flags) { return run_wait(flags, globals); }, false);
+    add_targets(
+        tree, container, "restart", "Restart one or more containers",
+        CommandHelp{"[options] CONTAINER [CONTAINER...]",
+                    "Restart containers (see berth-restart(1)).",
+                    {"berth container restart web"},
+                    ValueKind::none},
+        [&globals](const TargetFlags& flags) { return run_restart(flags, globals); }, true);
+    add_targets(
+        tree, container, "rename", "Rename an existing container",
+        CommandHelp{
+            "CONTAINER NEW_NAME", "Give a container a new name.", {"berth container rename a b"}, ValueKind::none},
+        [&globals](const TargetFlags& flags) { return run_rename(flags, globals); }, false);
+    add_targets(
+        tree, container, "prune", "Remove all non running containers",
+        CommandHelp{"[options]",
+                    "Remove every container that is not running, with its writable layer.",
+                    {"berth container prune"},
+                    ValueKind::none},
+        [&globals](const TargetFlags& flags) { return run_container_prune(flags, globals); }, false);
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,100 @@
+#include "engine/container_control.hpp"
+
+#include <signal.h>
+
+#include <thread>
+
+#include "common/error.hpp"
+#include "engine/container_start.hpp"
+#include "engine/process_identity.hpp"
+#include "engine/runtime_spec.hpp"
+
+namespace berth::engine {
+namespace {
+
+constexpr auto poll_interval = std::chrono::milliseconds(10);
+
+bool first_process_alive(const storage::ContainerRecord& record) {
+    return same_process_alive(record.pid, record.pid_start_time, record.boot_id);
+}
+
+bool monitor_alive(const storage::ContainerRecord& record) {
+    return same_process_alive(record.monitor_pid, record.monitor_start_time, record.boot_id);
+}
+
+}  // namespace
+
+storage::ContainerRecord find_container(const std::string& graph_root, const std::string& name_or_id) {
+    auto found = storage::ContainerStore(graph_root).find(name_or_id);
+    if (!found) throw Error("no container with name or ID \"" + name_or_id + "\" found: no such container");
+    return reconciled(*found);
+}
+
+bool wait_until_gone(const storage::ContainerRecord& record, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        if (!first_process_alive(record) && !monitor_alive(record)) return true;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(poll_interval);
+    }
+}
+
+void stop_container(const std::string& graph_root, const storage::ContainerRecord& found,
+                    std::chrono::milliseconds timeout) {
+    storage::ContainerStore store(graph_root);
+    auto record = store.update(found.id, [](storage::ContainerRecord& stopping) { stopping.stopped_by_user = true; });
+    record = reconciled(record);
+    if (record.state != storage::ContainerState::running) return;
+    if (record.pid == 0) {
+        // Still starting: wait for the first process to be recorded.
+        for (int attempt = 0; attempt < 500 && record.pid == 0 && monitor_alive(record); ++attempt) {
+            std::this_thread::sleep_for(poll_interval);
+            record = store.find(record.id).value_or(record);
+        }
+    }
+    if (first_process_alive(record)) ::kill(record.pid, parse_signal(record.stop_signal));
+    if (wait_until_gone(record, timeout)) return;
+    if (first_process_alive(record)) ::kill(record.pid, SIGKILL);
+    wait_until_gone(record, std::chrono::seconds(30));
+}
+
+void kill_container(const std::string& graph_root, const storage::ContainerRecord& record, int signal) {
+    if (record.state != storage::ContainerState::running || !first_process_alive(record))
+        throw Error("can only kill running containers. " + record.id + " is in state " +
+                    storage::state_name(record.state) + ": container state improper");
+    if (signal == SIGKILL || signal == SIGTERM)
+        storage::ContainerStore(graph_root).update(record.id, [](storage::ContainerRecord& killed) {
+            killed.stopped_by_user = true;
+        });
+    if (::kill(record.pid, signal) != 0) throw_last_errno("kill container " + record.id.substr(0, 12));
+}
+
+int wait_for_container(const std::string& graph_root, const std::string& id, bool until_running) {
+    storage::ContainerStore store(graph_root);
+    for (;;) {
+        auto found = store.find(id);
+        if (!found) return -1;
+        auto record = reconciled(*found);
+        bool running = record.state == storage::ContainerState::running;
+        if (until_running ? running : !running) return record.exit_code;
+        std::this_thread::sleep_for(poll_interval);
+    }
+}
+
+void rename_container(const std::string& graph_root, const std::string& name_or_id, const std::string& new_name) {
+    storage::ContainerStore store(graph_root);
+    auto lock = store.lock_exclusive();
+    auto record = find_container(graph_root, name_or_id);
+    if (!storage::valid_container_name(new_name))
+        throw Error("container name \"" + new_name +
+                    "\": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid "
+                    "argument");
+    for (const auto& other : store.list())
+        if (other.name == new_name && other.id != record.id)
+            throw Error("the container name \"" + new_name + "\" is already in use by " + other.id +
+                        ". You have to remove that container to be able to reuse that name: that name is already "
+                        "in use");
+    store.update(record.id, [&](storage::ContainerRecord& renamed) { renamed.name = new_name; });
+}
+
+}  // namespace berth::engine

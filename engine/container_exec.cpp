@@ -1,0 +1,174 @@
+#include "engine/container_exec.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <optional>
+
+#include "common/error.hpp"
+#include "common/files.hpp"
+#include "common/strings.hpp"
+#include "common/unique_fd.hpp"
+#include "engine/container_control.hpp"
+#include "engine/executor.hpp"
+#include "engine/image_users.hpp"
+#include "engine/process_identity.hpp"
+#include "engine/seccomp_filter.hpp"
+
+namespace berth::engine {
+namespace {
+
+struct Namespace {
+    const char* name;
+    int type;
+};
+// The user namespace first (it grants the rights to join the others); mnt last, as it changes the root.
+constexpr Namespace joined_namespaces[] = {{"user", CLONE_NEWUSER}, {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC},
+                                           {"uts", CLONE_NEWUTS},   {"net", CLONE_NEWNET},       {"pid", CLONE_NEWPID},
+                                           {"mnt", CLONE_NEWNS}};
+
+bool same_namespace(pid_t pid, const char* name) {
+    struct stat theirs {
+    }, ours{};
+    std::string path = "/proc/" + std::to_string(pid) + "/ns/" + name;
+    if (::stat(path.c_str(), &theirs) != 0) return false;
+    if (::stat((std::string("/proc/self/ns/") + name).c_str(), &ours) != 0) return false;
+    return theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev;
+}
+
+// Root moves into the container's v1/v2 cgroups, as read from /proc/PID/cgroup; best effort elsewhere.
+void join_cgroups(pid_t pid) {
+    if (::geteuid() != 0) return;
+    auto text = read_file_if_exists("/proc/" + std::to_string(pid) + "/cgroup");
+    if (!text) return;
+    std::string self = std::to_string(::getpid());
+    for (const auto& line : split(*text, '\n')) {
+        auto parts = split(line, ':');
+        if (parts.size() < 3 || parts[2].empty()) continue;
+        std::string controllers = parts[1];
+        if (controllers.starts_with("name=")) controllers = controllers.substr(5);
+        std::string mount = controllers.empty() ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup/" + controllers;
+        std::string procs = mount + parts[2] + "/cgroup.procs";
+        int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        UniqueFd closer(fd);
+        (void)!::write(fd, self.data(), self.size());
+    }
+}
+
+void join_namespaces(pid_t pid) {
+    std::vector<std::pair<UniqueFd, const Namespace*>> fds;
+    for (const auto& space : joined_namespaces) {
+        if (same_namespace(pid, space.name)) continue;
+        std::string path = "/proc/" + std::to_string(pid) + "/ns/" + space.name;
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd.valid()) throw_last_errno(std::string("exec: open the container's ") + space.name + " namespace");
+        fds.emplace_back(std::move(fd), &space);
+    }
+    join_cgroups(pid);
+    for (auto& [fd, space] : fds)
+        if (::setns(fd.get(), space->type) != 0)
+            throw_last_errno(std::string("exec: join the container's ") + space->name + " namespace");
+}
+
+void set_env(nlohmann::json& env, const std::string& key, const std::string& value) {
+    for (auto& entry : env)
+        if (entry.is_string() && entry.get<std::string>().starts_with(key + "=")) {
+            entry = key + "=" + value;
+            return;
+        }
+    env.push_back(key + "=" + value);
+}
+
+// The container's spec with the exec'd process in place of its first one.
+nlohmann::json exec_spec(const ExecRequest& request, pid_t pid, const std::string& spec_path) {
+    auto spec = nlohmann::json::parse(read_file(spec_path), nullptr, false);
+    if (spec.is_discarded()) throw Error(spec_path + ": malformed JSON");
+    auto& process = spec["process"];
+    process["args"] = request.command;
+    process["terminal"] = request.tty;
+    process.erase("consoleSize");
+    auto& env = process["env"];
+    if (!env.is_array()) env = nlohmann::json::array();
+    for (const auto& [key, value] : request.env) set_env(env, key, value);
+    if (request.tty) set_env(env, "TERM", "xterm");
+    if (!request.workdir.empty()) process["cwd"] = request.workdir;
+    if (!request.user.empty()) {
+        auto user = lookup_image_user("/proc/" + std::to_string(pid) + "/root", request.user);
+        process["user"] = {{"uid", user.uid}, {"gid", user.gid}, {"additionalGids", user.additional_gids}};
+        if (user.uid != 0) {
+            // Podman: a non-root exec user gets no effective capabilities of its own.
+            auto& caps = process["capabilities"];
+            for (const char* set : {"effective", "permitted", "inheritable", "ambient"})
+                caps[set] = nlohmann::json::array();
+        }
+    }
+    if (request.privileged && process.contains("capabilities"))
+        for (const char* set : {"effective", "permitted"})
+            process["capabilities"][set] = process["capabilities"]["bounding"];
+    return spec;
+}
+
+}  // namespace
+
+int exec_in_container(const ExecRequest& request) {
+    auto record = find_container(request.graph_root, request.id);
+    if (record.state != storage::ContainerState::running || record.pid == 0 ||
+        !same_process_alive(record.pid, record.pid_start_time, record.boot_id))
+        throw Error("can only create exec sessions on running containers: container state improper");
+    pid_t pid = record.pid;
+    auto paths = storage::ContainerStore(request.graph_root).paths_of(record.id);
+    auto spec = exec_spec(request, pid, paths.spec);
+
+    std::optional<seccomp::Profile> custom_profile;
+    ExecutorOptions options;
+    options.seccomp_cache_dir = request.run_root;
+    if (record.seccomp_profile.empty()) {
+        options.default_seccomp = &seccomp::default_profile();
+    } else if (record.seccomp_profile != "unconfined") {
+        std::string path = paths.userdata + "/" + record.seccomp_profile;
+        custom_profile = seccomp::parse_profile(read_file(path), path);
+        options.default_seccomp = &*custom_profile;
+    }
+    if (!request.interactive) {
+        UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        if (null_fd.valid()) ::dup2(null_fd.get(), STDIN_FILENO);
+    }
+    // The plan is prepared against the host (bind sources, the seccomp cache), then the process joins the
+    // container; nothing after the join touches host paths.
+    return exec_in_namespaces(spec, paths.userdata, options, [pid] { join_namespaces(pid); });
+}
+
+void exec_detached(const ExecRequest& request) {
+    find_container(request.graph_root, request.id);  // a clear error now for a missing container
+    std::fflush(stdout);
+    std::fflush(stderr);
+    pid_t first = ::fork();
+    if (first < 0) throw_last_errno("exec: fork");
+    if (first == 0) {
+        ::setsid();
+        if (::fork() != 0) ::_exit(0);
+        UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
+        if (null_fd.valid())
+            for (int target : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) ::dup2(null_fd.get(), target);
+        int status = 125;
+        try {
+            ExecRequest background = request;
+            background.tty = false;
+            status = exec_in_container(background);
+        } catch (const Error& error) {
+            status = error.exit_status();
+        }
+        ::_exit(status);
+    }
+    int status = 0;
+    while (::waitpid(first, &status, 0) < 0 && errno == EINTR) {
+    }
+}
+
+}  // namespace berth::engine
