@@ -234,6 +234,7 @@ int run_container(const nlohmann::json& spec, const std::string& bundle_dir, con
         } catch (const Error& error) {
             throw Error(std::string("create container: cgroups: ") + error.what());
         }
+        if (options.before_start) options.before_start(child);
     };
     return launch(plan, static_cast<unsigned long>(plan.clone_flags), run_child, prepare, options.on_start);
 }

@@ -22,6 +22,9 @@ struct ExecutorOptions {
     // The rootfs as an overlay to mount on the spec's root.path inside the container's namespaces; null: the
     // root.path directory is the rootfs.
     const OverlayRootfs* overlay = nullptr;
+    // Called with the container's pid once its namespaces exist, id maps and cgroups are set, and before its
+    // process goes on to set up its root and run the command: the place to attach its network. Throwing stops it.
+    std::function<void(pid_t)> before_start;
     // Called with the container's pid once its command is running (after a successful execve).
     std::function<void(pid_t)> on_start;
     // Names the container's cgroup (berth-<id>, below the runtime's own) when the spec has no linux.cgroupsPath;
