@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -126,6 +127,13 @@ bool attend_terminal(int fd, pid_t child, const ContainerPlan& plan, ChildReport
                      const std::function<void()>& on_terminal) {
     UniqueFd master;
     if (!receive_terminal(fd, report, master)) return true;
+    if (!copy_window_size(STDIN_FILENO, master.get()) && !copy_window_size(STDOUT_FILENO, master.get()) &&
+        plan.console_size) {
+        winsize size = *plan.console_size;
+        ::ioctl(master.get(), TIOCSWINSZ, &size);
+    }
+    const char sized = 1;
+    if (::send(fd, &sized, 1, MSG_NOSIGNAL) != 1) throw_last_errno("create container: size the pseudo-terminal");
     on_terminal();
     TerminalRelayOptions options;
     options.fallback_size = plan.console_size;

@@ -317,6 +317,12 @@ void set_up_terminal(int report_fd) noexcept {
     if (::ioctl(peer, TIOCSCTTY, 0) != 0) fail(report_fd, ChildStep::controlling_terminal, 0, errno);
     if (int error = send_fd(report_fd, master)) fail(report_fd, ChildStep::send_terminal, 0, error);
     ::close(master);
+    // The parent sizes the terminal before the command can ask for its size.
+    char sized = 0;
+    ssize_t got;
+    while ((got = ::read(report_fd, &sized, 1)) < 0 && errno == EINTR) {
+    }
+    if (got != 1) ::_exit(125);
     for (int fd = 0; fd < 3; ++fd)
         if (fd != peer && ::dup2(peer, fd) < 0) fail(report_fd, ChildStep::terminal_stdio, 0, errno);
     if (peer > 2) ::close(peer);

@@ -18,10 +18,9 @@ from pathlib import Path
 import pytest
 
 from fixtures import oci
+from fixtures.spec_schema import load_validator, schema_errors
 from fixtures.runner import Berth, default_binary, staged_binary
 
-SCHEMA_DIR = Path("/usr/share/gocode/src/github.com/opencontainers/runtime-spec/schema")
-PACKAGES = "golang-github-opencontainers-specs-dev python3-jsonschema (scripts/test installs them)"
 
 PASSWD = ("root:x:0:0:root:/root:/bin/sh\n"
           "daemon:x:1:1:daemon:/usr/sbin:/bin/false\n"
@@ -40,40 +39,9 @@ def spec_dump_binary() -> Path:
     return default_binary().resolve().parent.parent / "engine" / "berth-spec-dump"
 
 
-def load_validator():
-    """A draft-04 validator for config-schema.json whose $refs resolve to the schema directory's files."""
-    try:
-        import jsonschema
-    except ImportError:
-        pytest.fail(f"python3-jsonschema is missing: install {PACKAGES}")
-    if not (SCHEMA_DIR / "config-schema.json").is_file():
-        pytest.fail(f"no runtime-spec schema in {SCHEMA_DIR}: install {PACKAGES}")
-    documents = {path.name: json.loads(path.read_text()) for path in SCHEMA_DIR.glob("*.json")}
-    base = SCHEMA_DIR.as_uri() + "/"
-    schema = documents["config-schema.json"]
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    try:
-        from referencing import Registry, Resource
-        from referencing.jsonschema import DRAFT4
-    except ImportError:
-        store = {base + name: document for name, document in documents.items()}
-        resolver = jsonschema.RefResolver(base_uri=base + "config-schema.json", referrer=schema, store=store)
-        return cls(schema, resolver=resolver)
-    registry = Registry().with_resources(
-        (base + name, Resource.from_contents(document, default_specification=DRAFT4))
-        for name, document in documents.items())
-    return cls({"$ref": base + "config-schema.json"}, registry=registry)
-
-
 @pytest.fixture(scope="module")
 def validator():
     return load_validator()
-
-
-def schema_errors(validator, spec: dict) -> list[str]:
-    return sorted(f"{'/'.join(map(str, error.absolute_path)) or '(top)'}: {error.message}"
-                  for error in validator.iter_errors(spec))
 
 
 @pytest.fixture(scope="module")

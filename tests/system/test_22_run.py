@@ -6,11 +6,15 @@ with berth's own executor, an overlay rootfs (vfs where a test says so) and bert
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
+import select
 import signal
+import struct
 import subprocess
+import termios
 import time
 from pathlib import Path
 
@@ -19,6 +23,7 @@ import pytest
 from fixtures import oci
 from fixtures.registry import Registry
 from fixtures.runner import Berth, mounts_below
+from fixtures.spec_schema import load_validator, schema_errors
 
 PODMAN_DEFAULT_CAPS = "00000000800405fb"
 
@@ -293,3 +298,101 @@ def test_an_image_in_use_is_not_removed(berth, image_registry):
     finally:
         berth.run("rm", "user-of-image")
     berth.run("untag", "localhost/in-use:1")
+
+
+def test_created_config_json_is_valid_against_the_runtime_spec_schema(berth):
+    validator = load_validator()
+    flag_sets = [(), ("-u", "nobody", "--read-only", "--tmpfs", "/scratch", "--cap-drop", "ALL"),
+                 ("--memory", "64m", "--pids-limit", "50", "--ulimit", "nofile=512:1024", "-e", "A=1",
+                  "--security-opt", "no-new-privileges", "--hostname", "h", "--label", "k=v")]
+    for index, flags in enumerate(flag_sets):
+        name = f"schema-{index}"
+        berth.run("create", "--name", name, *flags, berth.image, "true")
+        try:
+            (document,) = berth.json("container", "inspect", name)
+            assert schema_errors(validator, document["OCISpec"]) == [], flags
+        finally:
+            berth.run("rm", name)
+
+
+def run_on_a_terminal(berth: Berth, *args: str, rows: int = 30, cols: int = 100, resize=None) -> tuple[int, str]:
+    """Runs berth on a fresh pseudo-terminal of the given size as its controlling terminal; returns its exit
+    status and everything it wrote. `resize`, when given, is (marker, rows, cols): the outer terminal is resized
+    once the output contains marker."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    argv = ["setsid", "--ctty", "--wait", *berth.command(*args)]
+    if berth.rootless:
+        argv = ["setpriv", f"--reuid={berth.user.uid}", f"--regid={berth.user.gid}", "--init-groups", "--", *argv]
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=berth.home, env=berth.env)
+    os.close(slave)
+    output = b""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+            if resize and resize[0].encode() in output:
+                fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", resize[1], resize[2], 0, 0))
+                resize = None
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    proc.wait(timeout=30)
+    return proc.returncode, output.decode(errors="replace").replace("\r\n", "\n")
+
+
+def test_tty_gives_a_terminal_of_the_callers_size_that_resizes(berth):
+    status, output = run_on_a_terminal(berth, "run", "--rm", "-t", berth.image, "sh", "-c", "tty; stty size")
+    assert status == 0, output
+    assert re.search(r"^/dev/pts/\d+$", output, re.M), output
+    assert "30 100" in output
+    script = "trap 'stty size; exit 0' WINCH; echo ready; while true; do sleep 0.1; done"
+    status, output = run_on_a_terminal(berth, "run", "--rm", "-t", berth.image, "sh", "-c", script,
+                                       resize=("ready", 40, 120))
+    assert status == 0, output
+    assert "40 120" in output
+
+
+def test_without_tty_there_is_no_terminal(berth):
+    result = run(berth, berth.image, "sh", "-c", "tty || true")
+    assert result.stdout == "not a tty\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="cgroup v1 limits need root")
+def test_memory_and_pids_limits_are_enforced_as_root(berth):
+    if berth.rootless:
+        pytest.skip("rootless limits need a delegated cgroup v2 tree")
+    hog = 'x=$(head -c 67108864 /dev/zero | tr "\\0" a); echo survived ${#x}'
+    limited = run(berth, "--memory", "32m", berth.image, "sh", "-c", hog, check=False)
+    assert limited.returncode == 137, limited
+    assert run(berth, berth.image, "sh", "-c", hog).stdout == "survived 67108864\n"
+    bomb = "for i in $(seq 30); do sleep 2 & done; echo all started"
+    forked = run(berth, "--pids-limit", "10", berth.image, "sh", "-c", bomb, check=False)
+    assert "can't fork" in forked.stderr, forked
+    free = run(berth, berth.image, "sh", "-c", bomb)
+    assert "can't fork" not in free.stderr and free.stdout == "all started\n"
+
+
+def test_rootless_limits_warn_once_and_run(berth):
+    if not berth.rootless:
+        pytest.skip("as root the limits apply")
+    result = run(berth, "--memory", "64m", "--pids-limit", "100", berth.image, "echo", "ran")
+    assert result.stdout == "ran\n"
+    warnings = [line for line in result.stderr.splitlines() if "resource limits" in line]
+    assert len(warnings) == 1 and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_userns_keep_id_and_init(berth):
+    if berth.rootless:
+        assert run(berth, "--userns", "keep-id", berth.image, "id", "-u").stdout == f"{berth.user.uid}\n"
+    if not os.path.exists("/usr/bin/catatonit"):
+        pytest.skip("no init binary (catatonit) on this machine")
+    result = run(berth, "--init", berth.image, "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '")
+    assert result.stdout.startswith("/run/berth-init")
