@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <thread>
 
 #include "common/error.hpp"
 #include "common/log.hpp"
@@ -116,18 +115,38 @@ void run_with_policy(const StartRequest& request, UniqueFd& report_fd) {
     }
 }
 
+// The log relay runs in a process of its own rather than a thread: the monitor clones the container and spawns
+// newuidmap, and a child of a multi-threaded process may find glibc's locks held by a thread it does not have.
+pid_t start_relay(OutputPipes& pipes, const std::string& log_path, uint64_t max_size, UniqueFd& report_fd) {
+    pid_t relay = ::fork();
+    if (relay < 0) throw_last_errno("start the log relay: fork");
+    if (relay == 0) {
+        report_fd.reset();  // the starting process reads the report pipe to its end
+        close_output();     // its own copies of the write ends would keep the pipes open for ever
+        try {
+            LogWriter log(log_path, max_size);
+            relay_output(pipes, log);
+        } catch (const std::exception&) {
+        }
+        ::_exit(0);
+    }
+    pipes.out_read.reset();
+    pipes.err_read.reset();
+    return relay;
+}
+
 [[noreturn]] void monitor_main(const StartRequest& request, UniqueFd report_fd) {
     set_log_level(LogLevel::error);  // the monitor's own stderr is the container's log
     try {
         auto pipes = redirect_output();
-        LogWriter log(container_log_path(request.graph_root, request.id), storage::ContainerStore(request.graph_root)
-                                                                              .find(request.id)
-                                                                              .value_or(storage::ContainerRecord{})
-                                                                              .log_max_size);
-        std::thread relay([&] { relay_output(pipes, log); });
+        auto record = storage::ContainerStore(request.graph_root).find(request.id);
+        pid_t relay = start_relay(pipes, container_log_path(request.graph_root, request.id),
+                                  record ? record->log_max_size : 0, report_fd);
         run_with_policy(request, report_fd);
         close_output();
-        relay.join();
+        int status = 0;
+        while (::waitpid(relay, &status, 0) < 0 && errno == EINTR) {
+        }
         remove_if_asked(request);
     } catch (const std::exception& error) {
         if (report_fd.valid())
