@@ -1,7 +1,9 @@
 #include "cli/app.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <string_view>
 
 #include "cli/commands.hpp"
 #include "cli/help_text.hpp"
@@ -76,10 +78,32 @@ int run_action(const CommandTree& tree, const CLI::App& command) {
     return 0;
 }
 
+// The top-level command a command line names, when it names one that needs nothing else built: the first word
+// after the global options. "" (build everything) for help, completion and anything unclear.
+std::string command_named(int argc, char** argv) {
+    static const std::string_view valued[] = {"--root", "--runroot", "--storage-driver", "--log-level"};
+    for (int index = 1; index < argc; ++index) {
+        std::string_view word = argv[index];
+        if (word.empty()) return "";
+        if (word.front() != '-') {
+            if (word == "help" || word == "completion" || word == "__complete") return "";
+            return std::string(word);
+        }
+        if (word.find('=') != std::string_view::npos) continue;
+        if (std::find(std::begin(valued), std::end(valued), word) != std::end(valued)) {
+            ++index;
+            continue;
+        }
+        return "";  // -h, --help, -v, an unknown flag: the whole tree answers
+    }
+    return "";
+}
+
 }  // namespace
 
-std::unique_ptr<CommandTree> build_command_tree(GlobalOptions& globals) {
+std::unique_ptr<CommandTree> build_command_tree(GlobalOptions& globals, const std::string& only) {
     auto tree = std::make_unique<CommandTree>("Manage containers and images without a daemon", root_help());
+    tree->build_only(only);
     CLI::App& root = tree->root();
     root.set_help_flag("-h,--help", "help for berth");
     root.allow_extras();
@@ -98,7 +122,7 @@ int run_berth(int argc, char** argv) {
     GlobalOptions globals;
     std::unique_ptr<CommandTree> tree;
     try {
-        tree = build_command_tree(globals);
+        tree = build_command_tree(globals, command_named(argc, argv));
         if (argc >= 2)
             if (const RawAction* raw = tree->raw_action(argv[1])) return (*raw)({argv + 2, argv + argc});
         CLI::App& root = tree->root();

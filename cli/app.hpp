@@ -9,7 +9,8 @@
 namespace berth::cli {
 
 // The whole command tree, with the global options bound to `globals`.
-std::unique_ptr<CommandTree> build_command_tree(GlobalOptions& globals);
+// The whole command tree, or (with `only`) the root and that one top-level command.
+std::unique_ptr<CommandTree> build_command_tree(GlobalOptions& globals, const std::string& only = "");
 
 // Runs berth with a command line; returns the process exit status.
 int run_berth(int argc, char** argv);

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace berth::cli {
@@ -29,6 +30,14 @@ using RawAction = std::function<int(const std::vector<std::string>& words)>;
 class CommandTree {
 public:
     CommandTree(const std::string& summary, CommandHelp root_help);
+
+    // Builds only the top-level command `name` (and the root's options): a command line that names one command
+    // needs no other, and building them all costs start-up time. Help, completion and man pages build all.
+    void build_only(std::string name) { only_ = std::move(name); }
+    // Whether the top-level command `name` is to be built.
+    bool wants(std::string_view name) const { return only_.empty() || only_ == name; }
+    // Whether a command `name` under `parent` is left out: a top-level command other than the one to build.
+    bool skips(const CLI::App& parent, std::string_view name) const { return &parent == &root_ && !wants(name); }
 
     CLI::App& root() { return root_; }
     const CLI::App& root() const { return root_; }
@@ -68,6 +77,7 @@ private:
     std::map<std::string, RawAction> raw_actions_;
     std::map<const CLI::Option*, std::vector<std::string>> choices_;
     std::map<const CLI::Option*, ValueKind> value_kinds_;
+    std::string only_;
 };
 
 }  // namespace berth::cli

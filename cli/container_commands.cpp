@@ -264,6 +264,7 @@ const char* run_description =
     "it is not found.";
 
 void add_run(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {
+    if (tree.skips(parent, "run")) return;
     auto flags = std::make_shared<RunFlags>();
     CommandHelp help{"[options] IMAGE [COMMAND [ARG...]]",
                      run_description,
@@ -282,6 +283,7 @@ void add_run(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) 
 }
 
 void add_create(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {
+    if (tree.skips(parent, "create")) return;
     auto flags = std::make_shared<RunFlags>();
     CommandHelp help{"[options] IMAGE [COMMAND [ARG...]]",
                      "Create a container from an image, as berth run does, without starting it; print its id.\n"
@@ -299,6 +301,7 @@ void add_create(CommandTree& tree, CLI::App& parent, const GlobalOptions& global
 }
 
 void add_start(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {
+    if (tree.skips(parent, "start")) return;
     auto flags = std::make_shared<StartFlags>();
     CommandHelp help{"[options] CONTAINER",
                      "Start containers that were created or have exited, in the background under a monitor\n"
@@ -315,6 +318,7 @@ void add_start(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals
 }
 
 void add_rm(CommandTree& tree, CLI::App& parent, const std::string& name, const GlobalOptions& globals) {
+    if (tree.skips(parent, name)) return;
     auto flags = std::make_shared<RemoveFlags>();
     CommandHelp help{"[options] CONTAINER [CONTAINER...]",
                      "Remove containers with their writable layers. A running container is removed only with\n"
@@ -355,6 +359,7 @@ void add_container_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_lifecycle_commands(tree, globals);
     add_exec_commands(tree, nullptr, globals);
 
+    if (!tree.wants("container")) return;
     CommandHelp group_help{"[command]",
                            "Manage containers: create, run, start, inspect and remove them.",
                            {"berth container inspect web"},

@@ -52,6 +52,7 @@ int run_exec(const ExecFlags& flags, const GlobalOptions& globals) {
 }
 
 void add_exec(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {
+    if (tree.skips(parent, "exec")) return;
     auto flags = std::make_shared<ExecFlags>();
     CommandHelp help{"[options] CONTAINER COMMAND [ARG...]",
                      "Run a command in a running container. It joins all of the container's namespaces, the\n"

@@ -179,6 +179,7 @@ int run_prune(const NamesOptions& options, const GlobalOptions& globals) {
 }
 
 void add_images(CommandTree& tree, CLI::App& parent, const std::string& name, const GlobalOptions& globals) {
+    if (tree.skips(parent, name)) return;
     auto options = std::make_shared<ImagesOptions>();
     CommandHelp help{"[options]",
                      "List the images in local storage.",
@@ -196,6 +197,7 @@ void add_images(CommandTree& tree, CLI::App& parent, const std::string& name, co
 }
 
 void add_rmi(CommandTree& tree, CLI::App& parent, const std::string& name, const GlobalOptions& globals) {
+    if (tree.skips(parent, name)) return;
     auto options = std::make_shared<NamesOptions>();
     CommandHelp help{"[options] IMAGE [IMAGE...]",
                      "Remove images from local storage, with the layers and blobs no other image uses.\n"
@@ -229,6 +231,7 @@ void add_tag_and_untag(CommandTree& tree, CLI::App& parent, const GlobalOptions&
 }
 
 void add_image_group(CommandTree& tree, const GlobalOptions& globals) {
+    if (!tree.wants("image")) return;
     CommandHelp group_help{
         "[command]", "Manage images: list, inspect, tag, remove and prune them.", {"berth image ls"}, ValueKind::none};
     auto& image = tree.add_command(tree.root(), "image", "Manage images", std::move(group_help), nullptr);

@@ -529,6 +529,7 @@ int run_rename(const TargetFlags& flags, const GlobalOptions& globals) {
 // ---- the tree ----
 
 void add_ps(CommandTree& tree, CLI::App& parent, const std::string& name, const GlobalOptions& globals) {
+    if (tree.skips(parent, name)) return;
     auto flags = std::make_shared<PsFlags>();
     CommandHelp help{
         "[options]",
@@ -552,6 +553,7 @@ void add_ps(CommandTree& tree, CLI::App& parent, const std::string& name, const 
 }
 
 void add_logs(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {
+    if (tree.skips(parent, "logs")) return;
     auto flags = std::make_shared<LogsFlags>();
     CommandHelp help{"[options] CONTAINER [CONTAINER...]",
                      "Print the output of containers started in the background (berth run -d, berth start),\n"
@@ -570,8 +572,9 @@ void add_logs(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals)
     logs.add_option("--tail", flags->tail, "Output the specified number of LINES at the end of the logs");
 }
 
-CLI::App& add_targets(CommandTree& tree, CLI::App& parent, const std::string& name, const std::string& summary,
-                      CommandHelp help, std::function<int(const TargetFlags&)> action, bool all_flags) {
+void add_targets(CommandTree& tree, CLI::App& parent, const std::string& name, const std::string& summary,
+                 CommandHelp help, std::function<int(const TargetFlags&)> action, bool all_flags) {
+    if (tree.skips(parent, name)) return;
     auto flags = std::make_shared<TargetFlags>();
     auto& command =
         tree.add_command(parent, name, summary, std::move(help), [flags, action] { return action(*flags); });
@@ -594,7 +597,6 @@ CLI::App& add_targets(CommandTree& tree, CLI::App& parent, const std::string& na
         command.add_option("-t,--type", flags->type, "Specify inspect-object type (container, image, all)")
             ->capture_default_str();
     }
-    return command;
 }
 
 }  // namespace

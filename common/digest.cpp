@@ -1,7 +1,6 @@
 #include "common/digest.hpp"
 
-#include <openssl/evp.h>
-
+#include "common/crypto_library.hpp"
 #include "common/error.hpp"
 
 namespace berth {
@@ -11,21 +10,22 @@ constexpr std::string_view sha256_prefix = "sha256:";
 constexpr size_t sha256_hex_length = 64;
 
 struct ContextDeleter {
-    void operator()(EVP_MD_CTX* context) const noexcept { EVP_MD_CTX_free(context); }
+    void operator()(EVP_MD_CTX* context) const noexcept { libcrypto().EVP_MD_CTX_free(context); }
 };
 using ContextPtr = std::unique_ptr<EVP_MD_CTX, ContextDeleter>;
 
 ContextPtr new_context() {
-    ContextPtr context(EVP_MD_CTX_new());
+    ContextPtr context(libcrypto().EVP_MD_CTX_new());
     if (!context) throw Error("sha256: cannot allocate a digest context");
-    if (EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1) throw Error("sha256: cannot initialise a digest");
+    if (libcrypto().EVP_DigestInit_ex(context.get(), libcrypto().EVP_sha256(), nullptr) != 1)
+        throw Error("sha256: cannot initialise a digest");
     return context;
 }
 
 std::string finish_context(EVP_MD_CTX* context) {
     unsigned char raw[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
-    if (EVP_DigestFinal_ex(context, raw, &length) != 1) throw Error("sha256: cannot finish a digest");
+    if (libcrypto().EVP_DigestFinal_ex(context, raw, &length) != 1) throw Error("sha256: cannot finish a digest");
     static constexpr char hex_digits[] = "0123456789abcdef";
     std::string digest(sha256_prefix);
     digest.reserve(sha256_prefix.size() + 2 * size_t{length});
@@ -50,23 +50,25 @@ Sha256::~Sha256() = default;
 void Sha256::update(const void* data, size_t size) {
     if (!context_) context_ = std::make_unique<Context>();
     if (size == 0) return;
-    if (EVP_DigestUpdate(context_->context.get(), data, size) != 1) throw Error("sha256: cannot update a digest");
+    if (libcrypto().EVP_DigestUpdate(context_->context.get(), data, size) != 1)
+        throw Error("sha256: cannot update a digest");
 }
 
 std::string Sha256::finish() {
     if (!context_) context_ = std::make_unique<Context>();
     std::string digest = finish_context(context_->context.get());
-    if (EVP_DigestInit_ex(context_->context.get(), EVP_sha256(), nullptr) != 1)
+    if (libcrypto().EVP_DigestInit_ex(context_->context.get(), libcrypto().EVP_sha256(), nullptr) != 1)
         throw Error("sha256: cannot initialise a digest");
     return digest;
 }
 
 std::string Sha256::peek() const {
-    ContextPtr copy(EVP_MD_CTX_new());
+    ContextPtr copy(libcrypto().EVP_MD_CTX_new());
     if (!copy) throw Error("sha256: cannot allocate a digest context");
     if (context_) {
-        if (EVP_MD_CTX_copy_ex(copy.get(), context_->context.get()) != 1) throw Error("sha256: cannot copy a digest");
-    } else if (EVP_DigestInit_ex(copy.get(), EVP_sha256(), nullptr) != 1) {
+        if (libcrypto().EVP_MD_CTX_copy_ex(copy.get(), context_->context.get()) != 1)
+            throw Error("sha256: cannot copy a digest");
+    } else if (libcrypto().EVP_DigestInit_ex(copy.get(), libcrypto().EVP_sha256(), nullptr) != 1) {
         throw Error("sha256: cannot initialise a digest");
     }
     return finish_context(copy.get());

@@ -66,19 +66,20 @@ std::string read_file(const std::string& path) {
     return *content;
 }
 
-void write_file_atomic(const std::string& path, std::string_view content, unsigned mode) {
+void write_file_atomic(const std::string& path, std::string_view content, unsigned mode, Durability durability) {
     std::string temporary = path + ".tmp-" + std::to_string(::getpid());
     {
         UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
         if (!fd) throw_last_errno("create " + temporary);
         write_all(fd.get(), content, temporary);
-        if (::fsync(fd.get()) != 0) throw_last_errno("fsync " + temporary);
+        if (durability == Durability::durable && ::fsync(fd.get()) != 0) throw_last_errno("fsync " + temporary);
     }
     if (::rename(temporary.c_str(), path.c_str()) != 0) {
         int err = errno;
         ::unlink(temporary.c_str());
         throw_errno("rename " + temporary + " to " + path, err);
     }
+    if (durability == Durability::atomic) return;
     UniqueFd dir(::open(parent_directory(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir) ::fsync(dir.get());
 }

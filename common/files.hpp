@@ -14,8 +14,14 @@ std::string read_file(const std::string& path);
 // Reads a whole file, or nothing when it does not exist (other failures throw).
 std::optional<std::string> read_file_if_exists(const std::string& path);
 
-// Writes a file atomically: a temporary file beside it, fsync, rename, fsync of the directory.
-void write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0644);
+// How a write survives a crash of the machine: `durable` fsyncs the file and its directory, so that after a power
+// loss the new content is there; `atomic` only renames, so that a reader sees the old or the new content whole,
+// and after a power loss the file may be empty or old (for records that are rebuilt or checked anyway).
+enum class Durability { durable, atomic };
+
+// Writes a file atomically: a temporary file beside it, fsync (when durable), rename, fsync of the directory.
+void write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0644,
+                       Durability durability = Durability::durable);
 
 // Creates a directory and its parents (like mkdir -p) with the given mode for new ones.
 void make_directories(const std::string& path, unsigned mode = 0755);

@@ -154,7 +154,7 @@ storage::ContainerRecord create_container(const CreateRequest& request) {
             write_container_etc_files(paths.userdata, hostname_of(request.options, created.id), created.name);
         auto spec = build_runtime_spec(image_config, request.options, context);
         created.command = spec["process"]["args"].get<std::vector<std::string>>();
-        write_file_atomic(paths.spec, spec.dump(2), 0600);
+        write_file_atomic(paths.spec, spec.dump(2), 0600, Durability::atomic);
         prepare_rootfs(request, paths);
     });
 }

@@ -44,9 +44,10 @@ std::vector<std::pair<std::string, std::string>> write_container_etc_files(const
     std::string hosts = userdata + "/hosts";
     std::string hostname_file = userdata + "/hostname";
     std::string resolv = userdata + "/resolv.conf";
-    write_file_atomic(hosts, container_hosts_file(hostname, name), 0644);
-    write_file_atomic(hostname_file, hostname + "\n", 0644);
-    write_file_atomic(resolv, container_resolv_conf(read_file_if_exists("/etc/resolv.conf").value_or("")), 0644);
+    write_file_atomic(hosts, container_hosts_file(hostname, name), 0644, Durability::atomic);
+    write_file_atomic(hostname_file, hostname + "\n", 0644, Durability::atomic);
+    write_file_atomic(resolv, container_resolv_conf(read_file_if_exists("/etc/resolv.conf").value_or("")), 0644,
+                      Durability::atomic);
     return {{"/etc/hostname", hostname_file}, {"/etc/hosts", hosts}, {"/etc/resolv.conf", resolv}};
 }
 

@@ -12,10 +12,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
-#include "common/digest.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/log.hpp"
@@ -30,7 +30,7 @@ using json = nlohmann::json;
 
 // Bumped whenever the way berth turns a resolved profile into BPF changes, so that old cache files are not used.
 constexpr std::string_view cache_format = "berth-seccomp-bpf-1";
-constexpr char cache_magic[8] = {'B', 'E', 'R', 'T', 'H', 'B', 'P', 'F'};
+constexpr char cache_magic[8] = {'B', 'E', 'R', 'T', 'H', 'B', 'P', '2'};
 
 std::atomic<std::uint64_t> compiled_programs{0};
 
@@ -656,7 +656,21 @@ std::string canonical_text(const Profile& resolved, const std::string& arch) {
     return text;
 }
 
-std::optional<std::vector<sock_filter>> read_cached(const std::string& path) {
+// A cache file's name: FNV-1a (64 bits) of the resolved profile's canonical text. The file holds the text
+// itself before the program, and a read compares it: a different profile with the same hash is a miss, never
+// the wrong filter. (No cryptographic digest is needed, so `run` does not load libcrypto for it.)
+std::string cache_name(std::string_view key) {
+    std::uint64_t hash = 14695981039346656037ull;
+    for (unsigned char c : key) {
+        hash ^= c;
+        hash *= 1099511628211ull;
+    }
+    char name[17];
+    std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(hash));
+    return name;
+}
+
+std::optional<std::vector<sock_filter>> read_cached(const std::string& path, std::string_view key) {
     std::optional<std::string> content;
     try {
         content = read_file_if_exists(path);
@@ -665,21 +679,33 @@ std::optional<std::vector<sock_filter>> read_cached(const std::string& path) {
         return std::nullopt;
     }
     if (!content) return std::nullopt;
-    std::size_t body = content->size() - std::min(content->size(), sizeof cache_magic);
-    if (content->size() < sizeof cache_magic || std::memcmp(content->data(), cache_magic, sizeof cache_magic) != 0 ||
-        body == 0 || body % sizeof(sock_filter) != 0) {
+    std::size_t header = sizeof cache_magic + sizeof(std::uint64_t);
+    std::uint64_t key_size = 0;
+    if (content->size() >= header) std::memcpy(&key_size, content->data() + sizeof cache_magic, sizeof key_size);
+    if (content->size() < header || std::memcmp(content->data(), cache_magic, sizeof cache_magic) != 0 ||
+        key_size > content->size() - header) {
+        log_debug("seccomp cache: ignoring malformed " + path);
+        return std::nullopt;
+    }
+    if (std::string_view(*content).substr(header, key_size) != key) return std::nullopt;  // another profile
+    std::size_t body = content->size() - header - key_size;
+    if (body == 0 || body % sizeof(sock_filter) != 0) {
         log_debug("seccomp cache: ignoring malformed " + path);
         return std::nullopt;
     }
     std::vector<sock_filter> program(body / sizeof(sock_filter));
-    std::memcpy(program.data(), content->data() + sizeof cache_magic, body);
+    std::memcpy(program.data(), content->data() + header + key_size, body);
     return program;
 }
 
-void write_cached(const std::string& directory, const std::string& path, const std::vector<sock_filter>& program) {
+void write_cached(const std::string& directory, const std::string& path, std::string_view key,
+                  const std::vector<sock_filter>& program) {
     try {
         make_directories(directory, 0700);
         std::string content(cache_magic, sizeof cache_magic);
+        std::uint64_t key_size = key.size();
+        content.append(reinterpret_cast<const char*>(&key_size), sizeof key_size);
+        content.append(key);
         content.append(reinterpret_cast<const char*>(program.data()), program.size() * sizeof(sock_filter));
         write_file_atomic(path, content, 0600);
     } catch (const Error& error) {
@@ -803,10 +829,11 @@ std::vector<sock_filter> compiled_filter(const Profile& profile, CapabilitySet c
     std::string target = target_arch(arch);
     Profile resolved = resolve(profile, caps, target);
     std::string directory = cache_dir + "/seccomp";
-    std::string path = directory + "/" + digest_hex(sha256_digest(canonical_text(resolved, target))) + ".bpf";
-    if (auto cached = read_cached(path)) return std::move(*cached);
+    std::string key = canonical_text(resolved, target);
+    std::string path = directory + "/" + cache_name(key) + ".bpf";
+    if (auto cached = read_cached(path, key)) return std::move(*cached);
     auto program = compile_resolved(resolved, target);
-    write_cached(directory, path, program);
+    write_cached(directory, path, key, program);
     return program;
 }
 

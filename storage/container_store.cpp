@@ -171,8 +171,10 @@ std::optional<ContainerRecord> ContainerStore::load(const std::string& id) const
     }
 }
 
-void ContainerStore::write(const ContainerRecord& record) const {
-    write_file_atomic(paths_of(record.id).record, record_to_json(record).dump(), 0600);
+// A container's first record is durable; its state changes (running, exited, pids) are atomic only: after a power
+// loss the pids and state of that boot mean nothing anyway, and reconciliation reads them as exited.
+void ContainerStore::write(const ContainerRecord& record, Durability durability) const {
+    write_file_atomic(paths_of(record.id).record, record_to_json(record).dump(), 0600, durability);
 }
 
 ContainerRecord ContainerStore::create(ContainerRecord record, const Prepare& prepare) {
@@ -193,7 +195,7 @@ ContainerRecord ContainerStore::create(ContainerRecord record, const Prepare& pr
     make_directories(paths.userdata, 0700);
     try {
         if (prepare) prepare(paths, record);
-        write(record);
+        write(record, Durability::durable);
     } catch (...) {
         try {
             remove_tree(paths.directory);
@@ -243,7 +245,7 @@ ContainerRecord ContainerStore::update(const std::string& id, const std::functio
     if (!record) throw Error("no container with ID " + id + " found in storage: no such container");
     change(*record);
     record->id = id;
-    write(*record);
+    write(*record, Durability::atomic);
     return *record;
 }
 

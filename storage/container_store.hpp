@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/file_lock.hpp"
+#include "common/files.hpp"
 
 namespace berth::storage {
 
@@ -108,7 +109,7 @@ private:
     FileLock lock_for_reading() const;
     FileLock lock_for_change() const;
     std::optional<ContainerRecord> load(const std::string& id) const;
-    void write(const ContainerRecord& record) const;
+    void write(const ContainerRecord& record, Durability durability) const;
 
     std::string containers_dir_;
     std::string lock_path_;

@@ -345,7 +345,24 @@ TEST(SeccompFilter, CacheReturnsTheSameProgramWithoutCompiling) {
     EXPECT_EQ(compile_count(), before + 1);
     ASSERT_EQ(third.size(), first.size());
     EXPECT_EQ(std::memcmp(first.data(), third.data(), first.size() * sizeof(sock_filter)), 0);
-    EXPECT_EQ(read_file(path).size(), 8 + first.size() * sizeof(sock_filter));
+    auto replaced = read_file(path);
+    ASSERT_GT(replaced.size(), first.size() * sizeof(sock_filter));
+    EXPECT_EQ(std::memcmp(replaced.data() + replaced.size() - first.size() * sizeof(sock_filter), first.data(),
+                          first.size() * sizeof(sock_filter)),
+              0);
+
+    // A file under the same name holding another profile's program (a hash collision) is a miss, never used.
+    std::string other_key = "another profile";
+    std::uint64_t key_size = other_key.size();
+    std::string forged("BERTHBP2", 8);
+    forged.append(reinterpret_cast<const char*>(&key_size), sizeof key_size);
+    forged += other_key;
+    forged.append(reinterpret_cast<const char*>(first.data()), sizeof(sock_filter));
+    write_file_atomic(path, forged);
+    before = compile_count();
+    auto fourth = compiled_filter(default_profile(), default_capabilities(), dir.path());
+    EXPECT_EQ(compile_count(), before + 1);
+    EXPECT_EQ(fourth.size(), first.size());
 }
 
 TEST(SeccompFilter, UnwritableCacheStillGivesAProgram) {
