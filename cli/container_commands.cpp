@@ -193,8 +193,7 @@ int run_start(const StartFlags& flags, const GlobalOptions& globals) {
     for (const auto& name : flags.containers) {
         try {
             auto record = find_container(storage, name);
-            if (record.state != storage::ContainerState::running)
-                engine::start_detached(start_request(storage, record.id));
+            if (!engine::container_running(record)) engine::start_detached(start_request(storage, record.id));
             std::printf("%s\n", name.c_str());
             std::fflush(stdout);
         } catch (const Error& error) {
@@ -358,6 +357,7 @@ void add_container_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_rm(tree, tree.root(), "rm", globals);
     add_lifecycle_commands(tree, globals);
     add_exec_commands(tree, nullptr, globals);
+    add_process_commands(tree, nullptr, globals);
 
     if (!tree.wants("container")) return;
     CommandHelp group_help{"[command]",
@@ -372,6 +372,7 @@ void add_container_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_container_inspect(tree, container, globals);
     add_container_lifecycle_commands(tree, container, globals);
     add_exec_commands(tree, &container, globals);
+    add_process_commands(tree, &container, globals);
 }
 
 }  // namespace berth::cli

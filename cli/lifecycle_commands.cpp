@@ -53,6 +53,7 @@ std::string status_text(const ContainerRecord& record) {
     switch (record.state) {
         case ContainerState::created: return "Created";
         case ContainerState::running: return "Up " + human_age(now_seconds() - record.started_ns / ns_per_second);
+        case ContainerState::paused: return "Paused";
         case ContainerState::stopped:
         case ContainerState::exited:
             return "Exited (" + std::to_string(record.exit_code) + ") " +
@@ -107,7 +108,7 @@ json ps_row(const std::string& graph_root, const ContainerRecord& record, const 
                 {"Labels", record.labels.empty() ? json(nullptr) : json(record.labels)},
                 {"Mounts", json::array()},
                 {"Names", {record.name}},
-                {"Pid", record.state == ContainerState::running ? record.pid : 0},
+                {"Pid", engine::container_running(record) ? record.pid : 0},
                 {"Ports", nullptr},
                 {"StartedAt", record.started_ns / ns_per_second},
                 {"State", storage::state_name(record.state)},
@@ -194,7 +195,7 @@ int run_ps(const PsFlags& flags, const GlobalOptions& globals) {
     bool every = flags.all || flags.latest || flags.last >= 0 || !filter.terms.empty();
     std::vector<ContainerRecord> shown;
     for (const auto& record : records) {
-        if (!every && record.state != ContainerState::running) continue;
+        if (!every && !engine::container_running(record)) continue;
         if (!filter_matches(filter, record)) continue;
         shown.push_back(record);
     }
@@ -478,7 +479,7 @@ int run_container_prune(const TargetFlags& flags, const GlobalOptions& globals) 
     auto storage = open_storage(globals, false);
     for (const auto& found : storage::ContainerStore(storage.graph_root).list()) {
         auto record = engine::reconciled(found);
-        if (record.state == ContainerState::running) continue;
+        if (engine::container_running(record)) continue;
         engine::remove_container(storage.graph_root, record.id, false,
                                  [&storage](const std::string& path) { remove_storage_tree(storage, path); });
         std::printf("%s\n", record.id.c_str());

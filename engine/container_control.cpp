@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "common/error.hpp"
+#include "engine/container_processes.hpp"
 #include "engine/container_start.hpp"
 #include "engine/process_identity.hpp"
 #include "engine/runtime_spec.hpp"
@@ -44,7 +45,13 @@ void stop_container(const std::string& graph_root, const storage::ContainerRecor
     storage::ContainerStore store(graph_root);
     auto record = store.update(found.id, [](storage::ContainerRecord& stopping) { stopping.stopped_by_user = true; });
     record = reconciled(record);
-    if (record.state != storage::ContainerState::running) return;
+    if (!container_running(record)) return;
+    // Paused processes get the stop signal when they go on.
+    if (record.state == storage::ContainerState::paused) {
+        signal_container_processes(record, SIGCONT);
+        store.update(record.id,
+                     [](storage::ContainerRecord& resumed) { resumed.state = storage::ContainerState::running; });
+    }
     if (record.pid == 0) {
         // Still starting: wait for the first process to be recorded.
         for (int attempt = 0; attempt < 500 && record.pid == 0 && monitor_alive(record); ++attempt) {
@@ -59,7 +66,7 @@ void stop_container(const std::string& graph_root, const storage::ContainerRecor
 }
 
 void kill_container(const std::string& graph_root, const storage::ContainerRecord& record, int signal) {
-    if (record.state != storage::ContainerState::running || !first_process_alive(record))
+    if (!container_running(record) || !first_process_alive(record))
         throw Error("can only kill running containers. " + record.id + " is in state " +
                     storage::state_name(record.state) + ": container state improper");
     if (signal == SIGKILL || signal == SIGTERM)
@@ -75,7 +82,7 @@ int wait_for_container(const std::string& graph_root, const std::string& id, boo
         auto found = store.find(id);
         if (!found) return -1;
         auto record = reconciled(*found);
-        bool running = record.state == storage::ContainerState::running;
+        bool running = container_running(record);
         if (until_running ? running : !running) return record.exit_code;
         std::this_thread::sleep_for(poll_interval);
     }

@@ -20,11 +20,12 @@ json spec_of(const storage::ContainerPaths& paths) {
 }
 
 json state_json(const storage::ContainerRecord& record) {
-    bool running = record.state == storage::ContainerState::running;
+    bool paused = record.state == storage::ContainerState::paused;
+    bool running = record.state == storage::ContainerState::running || paused;
     return {{"OciVersion", "1.0.2-dev"},
             {"Status", storage::state_name(record.state)},
             {"Running", running},
-            {"Paused", false},
+            {"Paused", paused},
             {"Restarting", false},
             {"OOMKilled", false},
             {"Dead", false},

@@ -54,7 +54,8 @@ storage::ContainerRecord claim(storage::ContainerStore& store, const std::string
     auto start_time = process_start_time(::getpid()).value_or(0);
     auto boot_id = current_boot_id();
     return store.update(id, [&](storage::ContainerRecord& record) {
-        if (record.state == storage::ContainerState::running && monitor_alive(record))
+        if ((record.state == storage::ContainerState::running || record.state == storage::ContainerState::paused) &&
+            monitor_alive(record))
             throw Error("container " + short_id(id) + " is already running: container state improper");
         record.state = storage::ContainerState::running;
         record.pid = 0;
@@ -102,7 +103,8 @@ int64_t unix_now_ns() {
 }
 
 storage::ContainerRecord reconciled(storage::ContainerRecord record) {
-    if (record.state != storage::ContainerState::running || monitor_alive(record)) return record;
+    bool live = record.state == storage::ContainerState::running || record.state == storage::ContainerState::paused;
+    if (!live || monitor_alive(record)) return record;
     // A monitor killed with SIGKILL leaves its container running, reparented: it is still running.
     if (same_process_alive(record.pid, record.pid_start_time, record.boot_id)) return record;
     record.state = storage::ContainerState::exited;
@@ -114,7 +116,8 @@ storage::ContainerRecord reconciled(storage::ContainerRecord record) {
 }
 
 bool container_running(const storage::ContainerRecord& record) {
-    return reconciled(record).state == storage::ContainerState::running;
+    auto state = reconciled(record).state;
+    return state == storage::ContainerState::running || state == storage::ContainerState::paused;
 }
 
 int run_once(const StartRequest& request, const std::function<void()>& on_running, bool restart) {
@@ -182,7 +185,7 @@ void remove_container(const std::string& graph_root, const std::string& name_or_
     auto found = store.find(name_or_id);
     if (!found) throw Error("no container with name or ID \"" + name_or_id + "\" found: no such container", 1);
     auto record = reconciled(*found);
-    if (record.state == storage::ContainerState::running) {
+    if (container_running(record)) {
         store.update(record.id, [](storage::ContainerRecord& stopping) { stopping.stopped_by_user = true; });
         if (!force)
             throw Error("cannot remove container " + record.id +

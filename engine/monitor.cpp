@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,10 +42,15 @@ struct OutputPipes {
 
 // Points the monitor's stdin at /dev/null and its stdout and stderr at pipes, which the container inherits; the
 // read ends stay with the monitor (close-on-exec).
-OutputPipes redirect_output() {
-    UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
-    if (!null_fd.valid()) throw_last_errno("open /dev/null");
-    if (::dup2(null_fd.get(), STDIN_FILENO) < 0) throw_last_errno("dup2");
+OutputPipes redirect_output(const std::string& stdin_fifo) {
+    UniqueFd input(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (!stdin_fifo.empty()) {
+        // Opened read-write, the FIFO never reaches its end while the monitor lives: attach clients come and go.
+        if (::mkfifo(stdin_fifo.c_str(), 0600) != 0 && errno != EEXIST) throw_last_errno("mkfifo " + stdin_fifo);
+        input = UniqueFd(::open(stdin_fifo.c_str(), O_RDWR | O_CLOEXEC));
+    }
+    if (!input.valid()) throw_last_errno("open the container's stdin");
+    if (::dup2(input.get(), STDIN_FILENO) < 0) throw_last_errno("dup2");
     OutputPipes pipes;
     for (int target : {STDOUT_FILENO, STDERR_FILENO}) {
         int fds[2];
@@ -138,8 +144,9 @@ pid_t start_relay(OutputPipes& pipes, const std::string& log_path, uint64_t max_
 [[noreturn]] void monitor_main(const StartRequest& request, UniqueFd report_fd) {
     set_log_level(LogLevel::error);  // the monitor's own stderr is the container's log
     try {
-        auto pipes = redirect_output();
         auto record = storage::ContainerStore(request.graph_root).find(request.id);
+        bool interactive = record && record->interactive;
+        auto pipes = redirect_output(interactive ? container_attach_fifo(request.graph_root, request.id) : "");
         pid_t relay = start_relay(pipes, container_log_path(request.graph_root, request.id),
                                   record ? record->log_max_size : 0, report_fd);
         run_with_policy(request, report_fd);
@@ -156,6 +163,10 @@ pid_t start_relay(OutputPipes& pipes, const std::string& log_path, uint64_t max_
 }
 
 }  // namespace
+
+std::string container_attach_fifo(const std::string& graph_root, const std::string& id) {
+    return storage::ContainerStore(graph_root).paths_of(id).userdata + "/attach";
+}
 
 std::string container_log_path(const std::string& graph_root, const std::string& id) {
     return storage::ContainerStore(graph_root).paths_of(id).userdata + "/ctr.log";

@@ -13,6 +13,9 @@ namespace berth::engine {
 // The log file of a container (userdata/ctr.log).
 std::string container_log_path(const std::string& graph_root, const std::string& id);
 
+// The FIFO an interactive (-i) detached container reads its stdin from; berth attach writes into it.
+std::string container_attach_fifo(const std::string& graph_root, const std::string& id);
+
 // Starts the container under a new monitor and returns once its command runs. Throws Error with the start
 // failure (125, 126 or 127) when it cannot start. The monitor is reparented away from the caller (double fork),
 // so the caller leaves no zombie behind.

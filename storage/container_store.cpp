@@ -115,6 +115,7 @@ std::string state_name(ContainerState state) {
     switch (state) {
         case ContainerState::created: return "created";
         case ContainerState::running: return "running";
+        case ContainerState::paused: return "paused";
         case ContainerState::stopped: return "stopped";
         case ContainerState::exited: return "exited";
     }
@@ -122,8 +123,8 @@ std::string state_name(ContainerState state) {
 }
 
 std::optional<ContainerState> parse_state(const std::string& name) {
-    for (auto state :
-         {ContainerState::created, ContainerState::running, ContainerState::stopped, ContainerState::exited})
+    for (auto state : {ContainerState::created, ContainerState::running, ContainerState::paused,
+                       ContainerState::stopped, ContainerState::exited})
         if (state_name(state) == name) return state;
     return std::nullopt;
 }

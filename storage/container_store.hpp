@@ -17,7 +17,7 @@
 namespace berth::storage {
 
 // Podman's states, as `ps` and `inspect` show them.
-enum class ContainerState { created, running, stopped, exited };
+enum class ContainerState { created, running, paused, stopped, exited };
 
 std::string state_name(ContainerState state);
 std::optional<ContainerState> parse_state(const std::string& name);

@@ -230,3 +230,73 @@ def test_parallel_run_stop_rm_loops_keep_state_consistent(berth):
     assert berth.run("ps", "-a", "-q").stdout == ""
     assert wait_until(lambda: berth_processes(berth) == [])
     assert mounts_below(berth.base) == []
+
+
+def test_top_pause_and_unpause(berth):
+    berth.run("run", "-d", "--name", "counter", berth.image, "sh", "-c",
+              "i=0; while true; do i=$((i+1)); echo $i > /count; sleep 0.05; done")
+    top = berth.run("top", "counter").stdout.splitlines()
+    assert top[0].split() == ["USER", "PID", "PPID", "%CPU", "ELAPSED", "TTY", "TIME", "COMMAND"]
+    assert any("sh -c i=0" in line for line in top[1:]), top
+    assert berth.run("pause", "counter").stdout == "counter\n"
+    assert berth.run("inspect", "--format", "{{.State.Status}} {{.State.Paused}}", "counter").stdout == "paused true\n"
+    first = berth.run("exec", "counter", "cat", "/count", check=False)
+    assert first.returncode == 125  # no exec into a paused container, as in Podman
+    (document,) = berth.json("inspect", "counter")
+    pid = document["State"]["Pid"]
+    with open(f"/proc/{pid}/stat") as stat:
+        assert stat.read().rsplit(")", 1)[1].split()[0] == "T"
+    assert berth.run("unpause", "counter").stdout == "counter\n"
+    before = berth.run("exec", "counter", "cat", "/count").stdout
+    assert wait_until(lambda: berth.run("exec", "counter", "cat", "/count").stdout != before)
+    assert berth.run("unpause", "counter", check=False).returncode == 125
+
+
+def test_attach_shows_new_output_and_forwards_stdin(berth):
+    berth.run("run", "-d", "-i", "--name", "reader", berth.image, "sh", "-c",
+              "echo before; while read line; do echo got $line; [ \"$line\" = quit ] && exit 7; done")
+    assert wait_until(lambda: berth.run("logs", "reader").stdout == "before\n")
+    attached = berth.run("attach", "reader", input="hello\nquit\n", timeout=30, check=False)
+    assert attached.stdout == "got hello\ngot quit\n"
+    assert attached.returncode == 7
+
+
+def test_exec_tty(berth):
+    berth.run("run", "-d", "--name", "ttyhost", berth.image, "sleep", "100")
+    result = berth.run("exec", "-t", "ttyhost", "sh", "-c", "tty", check=False)
+    assert re.search(r"/dev/pts/\d+", result.stdout), result
+
+
+def edit_record(berth: Berth, name: str, **changes) -> None:
+    """Changes fields of a container's record on disk, as a crash or a reboot would leave them."""
+    (document,) = berth.json("inspect", name)
+    path = berth.root / "containers" / document["Id"] / "container.json"
+    record = json.loads(path.read_text())
+    record.update(changes)
+    path.write_text(json.dumps(record))
+
+
+def test_a_reboot_and_a_reused_pid_make_running_records_exited(berth):
+    berth.run("create", "--name", "rebooted", berth.image, "true")
+    berth.run("create", "--name", "reused", berth.image, "true")
+    with open("/proc/sys/kernel/random/boot_id") as boot:
+        boot_id = boot.read().strip()
+    with open("/proc/self/stat") as stat:
+        own_start = int(stat.read().rsplit(")", 1)[1].split()[19])
+    # Records that say running: one from another boot, one whose pids now belong to another process.
+    edit_record(berth, "rebooted", state="running", pid=os.getpid(), pid_start_time=own_start,
+                monitor_pid=os.getpid(), monitor_start_time=own_start, boot_id="another-boot")
+    edit_record(berth, "reused", state="running", pid=os.getpid(), pid_start_time=own_start + 1,
+                monitor_pid=os.getpid(), monitor_start_time=own_start + 1, boot_id=boot_id)
+    states = berth.run("ps", "-a", "--format", "{{.Names}} {{.State}}").stdout.split("\n")
+    assert sorted(filter(None, states)) == ["rebooted exited", "reused exited"]
+    assert berth.run("ps", "-q").stdout == ""
+    assert berth.run("start", "-a", "rebooted").returncode == 0
+    berth.run("rm", "rebooted", "reused")
+
+
+def test_logs_names_prefix(berth):
+    berth.run("run", "--name", "named", berth.image, "echo", "hi")
+    berth.run("run", "-d", "--name", "named2", berth.image, "echo", "there")
+    assert berth.run("wait", "named2").stdout == "0\n"
+    assert berth.run("logs", "--names", "named2").stdout == "named2 there\n"
