@@ -87,23 +87,24 @@ TEST_F(ContainerStoreTest, PrepareCompletesTheRecord) {
     EXPECT_EQ(store.find("prepared")->command, created.command);
 }
 
+// Names that are not hex digits, so that they cannot also be id prefixes.
 TEST_F(ContainerStoreTest, UpdateChangesOneRecordAndRemoveTakesItAway) {
-    auto record = store.create(record_named("a"));
-    store.create(record_named("b"));
+    auto record = store.create(record_named("alpha"));
+    store.create(record_named("beta"));
     store.update(record.id, [](ContainerRecord& changed) {
         changed.state = ContainerState::running;
         changed.pid = 1234;
     });
-    EXPECT_EQ(store.find("a")->state, ContainerState::running);
-    EXPECT_EQ(store.find("a")->pid, 1234);
-    EXPECT_EQ(store.find("b")->state, ContainerState::created);
+    EXPECT_EQ(store.find("alpha")->state, ContainerState::running);
+    EXPECT_EQ(store.find("alpha")->pid, 1234);
+    EXPECT_EQ(store.find("beta")->state, ContainerState::created);
     std::string removed;
     store.remove(record.id, [&](const std::string& path) {
         removed = path;
         remove_tree(path);
     });
     EXPECT_EQ(removed, store.paths_of(record.id).directory);
-    EXPECT_FALSE(store.find("a").has_value());
+    EXPECT_FALSE(store.find("alpha").has_value());
     EXPECT_NE(error_of([&] { store.update(record.id, [](ContainerRecord&) {}); }).find("no such container"),
               std::string::npos);
 }
