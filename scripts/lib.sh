@@ -10,6 +10,8 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config git
   libvalijson-dev golang-github-opencontainers-image-spec-dev)
 # What berth uses at run time: id-map helpers, rootfs and network helpers.
 RUNTIME_PACKAGES=(uidmap fuse-overlayfs slirp4netns passt ca-certificates libcurl4 libarchive13 libssl3)
+# What the demo needs for its example image and registry (built from busybox-static by tests/fixtures).
+DEMO_PACKAGES=(python3 python3-requests docker-registry busybox-static)
 # What the tests need: GoogleTest, pytest, a real registry, busybox for test images,
 # the shells and man for completion and man-page tests, the runtime-spec schema and a validator for it.
 TEST_PACKAGES=(libgtest-dev libgmock-dev python3 python3-pytest python3-requests
