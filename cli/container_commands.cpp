@@ -153,8 +153,6 @@ engine::StartRequest start_request(const StorageContext& storage, const std::str
 }
 
 int run_run(const RunFlags& flags, const GlobalOptions& globals) {
-    if (flags.detach && flags.tty)
-        throw Error("-t with -d is not supported yet: the monitor keeps no terminal (use -d without -t)");
     auto storage = open_storage(globals, false);
     auto record = create_from_flags(flags, globals, storage);
     if (!flags.detach) return engine::run_attached(start_request(storage, record.id));

@@ -129,9 +129,9 @@ int run_attach(const ProcessFlags& flags, const GlobalOptions& globals) {
     storage::ContainerStore store(storage.graph_root);
     std::string log = engine::container_log_path(storage.graph_root, record.id);
     std::string fifo = engine::container_attach_fifo(storage.graph_root, record.id);
-    if (!flags.no_stdin && record.interactive) std::thread(forward_stdin, fifo).detach();
-    // New output from now on, until the container ends.
+    // New output from now on (measured before any input goes in), until the container ends.
     size_t offset = read_file_if_exists(log).value_or("").size();
+    if (!flags.no_stdin && record.interactive) std::thread(forward_stdin, fifo).detach();
     for (;;) {
         auto current = store.find(record.id);
         bool running = current && engine::container_running(*current);

@@ -128,6 +128,7 @@ int exec_in_container(const ExecRequest& request) {
     std::optional<seccomp::Profile> custom_profile;
     ExecutorOptions options;
     options.seccomp_cache_dir = request.run_root;
+    options.terminal_input = request.interactive;
     if (record.seccomp_profile.empty()) {
         options.default_seccomp = &seccomp::default_profile();
     } else if (record.seccomp_profile != "unconfined") {

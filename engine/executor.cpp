@@ -127,9 +127,9 @@ bool attend_terminal(int fd, pid_t child, const ContainerPlan& plan, ChildReport
                      const std::function<void()>& on_terminal) {
     UniqueFd master;
     if (!receive_terminal(fd, report, master)) return true;
-    if (!copy_window_size(STDIN_FILENO, master.get()) && !copy_window_size(STDOUT_FILENO, master.get()) &&
-        plan.console_size) {
-        winsize size = *plan.console_size;
+    if (!copy_window_size(STDIN_FILENO, master.get()) && !copy_window_size(STDOUT_FILENO, master.get())) {
+        // No terminal to copy (a detached container's monitor): the spec's size, else the classic 24x80.
+        winsize size = plan.console_size.value_or(winsize{24, 80, 0, 0});
         ::ioctl(master.get(), TIOCSWINSZ, &size);
     }
     const char sized = 1;
@@ -137,6 +137,7 @@ bool attend_terminal(int fd, pid_t child, const ContainerPlan& plan, ChildReport
     on_terminal();
     TerminalRelayOptions options;
     options.fallback_size = plan.console_size;
+    if (!plan.terminal_input) options.input = -1;
     relay_terminal(master.get(), child, options);
     return read_report(fd, report);
 }
@@ -232,6 +233,7 @@ int run_container(const nlohmann::json& spec, const std::string& bundle_dir, con
     context.default_seccomp = options.default_seccomp;
     context.overlay = options.overlay;
     ContainerPlan plan = prepare_plan(spec, bundle_dir, context);
+    plan.terminal_input = options.terminal_input;
     plan.finalize();
     CgroupLimits cgroups =
         apply_resource_limits(plan.resources, plan.cgroups_path, default_cgroup_name(options), context.host_root);
@@ -254,6 +256,7 @@ int exec_in_namespaces(const nlohmann::json& spec, const std::string& bundle_dir
     context.seccomp_cache_dir = options.seccomp_cache_dir;
     context.default_seccomp = options.default_seccomp;
     ContainerPlan plan = prepare_plan(spec, bundle_dir, context);
+    plan.terminal_input = options.terminal_input;
     plan.finalize();
     join();
     return launch(plan, 0, run_exec_child, {}, options.on_start);

@@ -25,6 +25,9 @@ struct ExecutorOptions {
     // Called with the container's pid once its namespaces exist, id maps and cgroups are set, and before its
     // process goes on to set up its root and run the command: the place to attach its network. Throwing stops it.
     std::function<void(pid_t)> before_start;
+    // With process.terminal: whether the caller's stdin goes to the terminal (-i); without it the terminal gets
+    // no input at all (not even an end of file).
+    bool terminal_input = true;
     // Called with the container's pid once its command is running (after a successful execve).
     std::function<void(pid_t)> on_start;
     // Names the container's cgroup (berth-<id>, below the runtime's own) when the spec has no linux.cgroupsPath;

@@ -168,6 +168,7 @@ struct ContainerPlan {
     // /dev/console, the controlling terminal of a new session; the parent relays it (terminal_relay.hpp).
     bool terminal = false;
     std::optional<winsize> console_size;  // process.consoleSize: when the caller has no terminal to copy
+    bool terminal_input = true;           // relay the caller's stdin to the terminal (-i); else none at all
     bool no_new_privileges = false;
     uid_t uid = 0;
     gid_t gid = 0;

@@ -132,12 +132,14 @@ void relay_terminal(int master, pid_t container, const TerminalRelayOptions& opt
         throw_last_errno("relay the terminal: make the pseudo-terminal non-blocking");
 
     SignalFd signals({SIGWINCH, SIGPIPE});
-    bool input_is_terminal = ::isatty(options.input) == 1;
-    RawMode raw(options.input);
+    bool input_is_terminal = options.input >= 0 && ::isatty(options.input) == 1;
+    // The caller's terminal is raw while the container's drives it, also when no input goes in (-t without -i):
+    // else its own output processing would turn the container's \r\n into \r\r\n.
+    RawMode raw(input_is_terminal ? options.input : options.output);
     set_window_size(master, options);
 
     std::string to_master;  // read from the input, not yet written to the master
-    bool input_open = true;
+    bool input_open = options.input >= 0;
     bool master_open = true;
     bool output_open = true;
     char last_input = '\0';

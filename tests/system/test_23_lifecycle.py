@@ -300,3 +300,16 @@ def test_logs_names_prefix(berth):
     berth.run("run", "-d", "--name", "named2", berth.image, "echo", "there")
     assert berth.run("wait", "named2").stdout == "0\n"
     assert berth.run("logs", "--names", "named2").stdout == "named2 there\n"
+
+
+def test_detached_terminal_keeps_a_shell_and_attach_talks_to_it(berth):
+    berth.run("run", "-dt", "--name", "idle-shell", berth.image, "sh")
+    berth.run("run", "-dit", "--name", "shell", berth.image, "sh")
+    assert wait_until(lambda: "/ # " in berth.run("logs", "shell").stdout)
+    # Without -i the terminal gets no input, not even an end of file: the shell waits.
+    time.sleep(0.3)
+    assert berth.run("ps", "--format", "{{.Names}}").stdout.split() == ["shell", "idle-shell"]
+    assert berth.run("exec", "shell", "stty", "size", "-F", "/dev/console").stdout == "24 80\n"
+    attached = berth.run("attach", "shell", input="echo hi from attach\nexit 3\n", check=False, timeout=30)
+    assert "hi from attach" in attached.stdout
+    assert attached.returncode == 3
