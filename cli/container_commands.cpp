@@ -155,7 +155,11 @@ engine::StartRequest start_request(const StorageContext& storage, const std::str
 int run_run(const RunFlags& flags, const GlobalOptions& globals) {
     auto storage = open_storage(globals, false);
     auto record = create_from_flags(flags, globals, storage);
-    if (!flags.detach) return engine::run_attached(start_request(storage, record.id));
+    if (!flags.detach) {
+        auto request = start_request(storage, record.id);
+        request.forward_signals = flags.sig_proxy;
+        return engine::run_attached(request);
+    }
     try {
         engine::start_detached(start_request(storage, record.id));
     } catch (const Error&) {

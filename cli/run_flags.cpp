@@ -59,6 +59,7 @@ void add_run_flags(CommandTree& tree, CLI::App& command, RunFlags& flags) {
             ->capture_default_str(),
         {"always", "missing", "never", "newer"});
     command.add_flag("-q,--quiet", flags.quiet, "Suppress output information when pulling images");
+    command.add_flag("--sig-proxy", flags.sig_proxy, "Proxy received signals to the process (default true)");
     command
         .add_option("--restart", flags.restart,
                     "Restart policy when the container exits (no, on-failure[:N], always, unless-stopped)")

@@ -20,7 +20,7 @@ struct RunFlags {
         label, annotation;
     bool read_only = false, read_only_tmpfs = true, privileged = false, init = false, rm = false, tty = false,
          interactive = false, detach = false, quiet = false;
-    std::string sig_proxy = "true";
+    bool sig_proxy = true;
     std::vector<std::string> arguments;  // IMAGE [COMMAND [ARG...]]: the command's remaining() words
 };
 

@@ -133,6 +133,7 @@ int run_once(const StartRequest& request, const std::function<void()>& on_runnin
         options.seccomp_cache_dir = request.run_root;
         options.container_id = record.id;
         options.terminal_input = record.interactive;
+        options.forward_signals = request.forward_signals;
         if (record.seccomp_profile.empty()) {
             options.default_seccomp = &seccomp::default_profile();
         } else if (record.seccomp_profile != "unconfined") {

@@ -16,6 +16,7 @@ struct StartRequest {
     std::string id;  // full id
     // Removes a container's directory tree (rootless callers remove it inside their user namespace).
     std::function<void(const std::string&)> remove_files;
+    bool forward_signals = true;  // --sig-proxy (attached runs)
 };
 
 // Runs the container with the caller's stdin, stdout and stderr and returns its exit status. Throws Error

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
@@ -176,7 +177,8 @@ int launch(const ContainerPlan& plan, unsigned long clone_flags, ChildMain child
     UniqueFd parent_end(sockets[0]);
     UniqueFd child_end(sockets[1]);
 
-    SignalForwarding signals;
+    std::optional<SignalForwarding> signals;
+    if (plan.forward_signals) signals.emplace();
     // A fork with new namespaces: the user namespace is created first and owns the others.
     long pid = ::syscall(SYS_clone, clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
     if (pid < 0) throw_last_errno("create container: clone");
@@ -193,7 +195,7 @@ int launch(const ContainerPlan& plan, unsigned long clone_flags, ChildMain child
         abandon(child);
         throw;
     }
-    signals.install(child);
+    if (signals) signals->install(child);
     const char go = 1;
     if (::send(parent_end.get(), &go, 1, MSG_NOSIGNAL) != 1) {
         int error = errno;
@@ -234,6 +236,7 @@ int run_container(const nlohmann::json& spec, const std::string& bundle_dir, con
     context.overlay = options.overlay;
     ContainerPlan plan = prepare_plan(spec, bundle_dir, context);
     plan.terminal_input = options.terminal_input;
+    plan.forward_signals = options.forward_signals;
     plan.finalize();
     CgroupLimits cgroups =
         apply_resource_limits(plan.resources, plan.cgroups_path, default_cgroup_name(options), context.host_root);
@@ -257,6 +260,7 @@ int exec_in_namespaces(const nlohmann::json& spec, const std::string& bundle_dir
     context.default_seccomp = options.default_seccomp;
     ContainerPlan plan = prepare_plan(spec, bundle_dir, context);
     plan.terminal_input = options.terminal_input;
+    plan.forward_signals = options.forward_signals;
     plan.finalize();
     join();
     return launch(plan, 0, run_exec_child, {}, options.on_start);

@@ -28,6 +28,9 @@ struct ExecutorOptions {
     // With process.terminal: whether the caller's stdin goes to the terminal (-i); without it the terminal gets
     // no input at all (not even an end of file).
     bool terminal_input = true;
+    // Whether SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to the caller go to the container
+    // (--sig-proxy); without, they act on the caller as usual.
+    bool forward_signals = true;
     // Called with the container's pid once its command is running (after a successful execve).
     std::function<void(pid_t)> on_start;
     // Names the container's cgroup (berth-<id>, below the runtime's own) when the spec has no linux.cgroupsPath;

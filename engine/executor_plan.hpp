@@ -169,6 +169,7 @@ struct ContainerPlan {
     bool terminal = false;
     std::optional<winsize> console_size;  // process.consoleSize: when the caller has no terminal to copy
     bool terminal_input = true;           // relay the caller's stdin to the terminal (-i); else none at all
+    bool forward_signals = true;          // the caller's SIGINT, SIGTERM, ... go to the process (--sig-proxy)
     bool no_new_privileges = false;
     uid_t uid = 0;
     gid_t gid = 0;

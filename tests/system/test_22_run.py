@@ -396,3 +396,22 @@ def test_userns_keep_id_and_init(berth):
         pytest.skip("no init binary (catatonit) on this machine")
     result = run(berth, "--init", berth.image, "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '")
     assert result.stdout.startswith("/run/berth-init")
+
+
+def test_sig_proxy_false_leaves_signals_to_berth(berth):
+    argv = berth.command("run", "--rm", "--name", "unproxied", "--sig-proxy=false", berth.image, "sh", "-c",
+                         "trap 'echo got-term; exit 7' TERM; echo ready; while true; do sleep 0.1; done")
+    if berth.rootless:
+        argv = ["setpriv", f"--reuid={berth.user.uid}", f"--regid={berth.user.gid}", "--init-groups", "--", *argv]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=berth.home, env=berth.env,
+                            text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == -signal.SIGTERM
+        # berth went; the container did not get the signal and goes on, as with Podman's --sig-proxy=false.
+        assert berth.run("ps", "--format", "{{.Names}} {{.State}}").stdout == "unproxied running\n"
+    finally:
+        proc.kill()
+        berth.run("rm", "-f", "unproxied", check=False)
+    assert "got-term" not in proc.stdout.read()
