@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string_view>
 
 #include "cli/commands.hpp"
@@ -10,6 +11,9 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/version.hpp"
+#include "storage/container_store.hpp"
+#include "storage/image_store.hpp"
+#include "storage/storage_paths.hpp"
 
 namespace berth::cli {
 namespace {
@@ -99,11 +103,34 @@ std::string command_named(int argc, char** argv) {
     return "";
 }
 
+// Completion's names: containers or images of the storage that --root in the completed words (else the
+// default) points at.
+std::vector<std::pair<std::string, std::string>> storage_names(ValueKind kind, const std::vector<std::string>& words) {
+    std::optional<std::string> root, runroot;
+    for (size_t index = 0; index + 1 < words.size(); ++index) {
+        const std::string& word = words[index];
+        if (word == "--root" && index + 2 < words.size()) root = words[index + 1];
+        if (word.starts_with("--root=")) root = word.substr(7);
+        if (word == "--runroot" && index + 2 < words.size()) runroot = words[index + 1];
+    }
+    auto paths = storage::default_storage_paths(storage::PathEnvironment::from_process(), root, runroot);
+    std::vector<std::pair<std::string, std::string>> names;
+    if (kind == ValueKind::containers) {
+        for (const auto& record : storage::ContainerStore(paths.graph_root).list())
+            names.emplace_back(record.name, record.id.substr(0, 12) + " " + record.image_name);
+    } else {
+        for (const auto& record : storage::ImageStore(paths.graph_root).list())
+            for (const auto& name : record.names) names.emplace_back(name, record.id.substr(7, 12));
+    }
+    return names;
+}
+
 }  // namespace
 
 std::unique_ptr<CommandTree> build_command_tree(GlobalOptions& globals, const std::string& only) {
     auto tree = std::make_unique<CommandTree>("Manage containers and images without a daemon", root_help());
     tree->build_only(only);
+    tree->set_name_source(storage_names);
     CLI::App& root = tree->root();
     root.set_help_flag("-h,--help", "help for berth");
     root.allow_extras();

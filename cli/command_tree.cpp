@@ -43,6 +43,16 @@ void CommandTree::set_choices(CLI::Option* option, std::vector<std::string> choi
 
 void CommandTree::set_value_kind(const CLI::Option* option, ValueKind kind) { value_kinds_[option] = kind; }
 
+std::vector<std::pair<std::string, std::string>> CommandTree::names(ValueKind kind,
+                                                                    const std::vector<std::string>& words) const {
+    if (!name_source_) return {};
+    try {
+        return name_source_(kind, words);
+    } catch (const std::exception&) {
+        return {};  // completion never fails loudly
+    }
+}
+
 const CommandHelp& CommandTree::help(const CLI::App& command) const {
     static const CommandHelp none;
     auto found = help_.find(&command);

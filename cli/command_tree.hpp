@@ -12,7 +12,11 @@
 namespace berth::cli {
 
 // What a positional argument or an option value completes to.
-enum class ValueKind { none, files, directories, commands, shells };
+enum class ValueKind { none, files, directories, commands, shells, containers, images };
+
+// Names of containers or images for completion, from the storage the completed words point at (--root).
+using NameSource = std::function<std::vector<std::pair<std::string, std::string>>(
+    ValueKind kind, const std::vector<std::string>& words)>;
 
 struct CommandHelp {
     std::string usage;        // the synopsis after the command path, e.g. "[options] bash|zsh|fish"
@@ -54,6 +58,10 @@ public:
     // Says what an option's value completes to (files, directories, ...).
     void set_value_kind(const CLI::Option* option, ValueKind kind);
 
+    void set_name_source(NameSource source) { name_source_ = std::move(source); }
+    // {name, description} pairs of containers or images; none without a source or on any error.
+    std::vector<std::pair<std::string, std::string>> names(ValueKind kind, const std::vector<std::string>& words) const;
+
     const CommandHelp& help(const CLI::App& command) const;
     const Action* action(const CLI::App& command) const;
     std::vector<std::string> choices(const CLI::Option& option) const;
@@ -78,6 +86,7 @@ private:
     std::map<const CLI::Option*, std::vector<std::string>> choices_;
     std::map<const CLI::Option*, ValueKind> value_kinds_;
     std::string only_;
+    NameSource name_source_;
 };
 
 }  // namespace berth::cli

@@ -62,8 +62,14 @@ void add_matching(Completion& completion, const std::string& prefix, const std::
     if (value.starts_with(prefix)) completion.candidates.push_back({value, description});
 }
 
-void complete_value_kind(const CommandTree& tree, ValueKind kind, const std::string& prefix, Completion& completion) {
+void complete_value_kind(const CommandTree& tree, ValueKind kind, const std::string& prefix, Completion& completion,
+                         const std::vector<std::string>& words = {}) {
     switch (kind) {
+        case ValueKind::containers:
+        case ValueKind::images:
+            for (const auto& [name, description] : tree.names(kind, words))
+                add_matching(completion, prefix, name, description);
+            break;
         case ValueKind::commands:
             for (const auto* command : CommandTree::visible_commands(tree.root()))
                 add_matching(completion, prefix, command->get_name(), command->get_description());
@@ -80,7 +86,7 @@ void complete_value_kind(const CommandTree& tree, ValueKind kind, const std::str
 void complete_option_value(const CommandTree& tree, const CLI::Option& option, const std::string& prefix,
                            Completion& completion) {
     for (const auto& choice : tree.choices(option)) add_matching(completion, prefix, choice, "");
-    complete_value_kind(tree, tree.value_kind(option), prefix, completion);
+    complete_value_kind(tree, tree.value_kind(option), prefix, completion);  // names only for arguments
 }
 
 void complete_option_names(const CLI::App& command, const std::string& prefix, Completion& completion) {
@@ -124,7 +130,10 @@ Completion complete_words(const CommandTree& tree, const std::vector<std::string
     if (state.positionals == 0)
         for (const auto* command : CommandTree::visible_commands(*state.command))
             add_matching(completion, current, command->get_name(), command->get_description());
-    complete_value_kind(tree, tree.help(*state.command).arguments, current, completion);
+    // A command that takes a command line after its first word (run IMAGE CMD..., exec CONTAINER CMD...) gets names
+    // for that first word only.
+    if (state.positionals == 0 || !state.command->get_prefix_command())
+        complete_value_kind(tree, tree.help(*state.command).arguments, current, completion, words);
     return completion;
 }
 

@@ -271,7 +271,7 @@ void add_run(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) 
                      run_description,
                      {"berth run --rm busybox echo hello", "berth run --rm -v /srv/data:/data:ro busybox ls /data",
                       "berth run --rm --user nobody --read-only --tmpfs /tmp busybox id"},
-                     ValueKind::none};
+                     ValueKind::images};
     auto command = std::make_shared<CLI::App*>(nullptr);
     auto& run = tree.add_command(parent, "run", "Run a command in a new container", std::move(help),
                                  [flags, command, &globals] {
@@ -290,7 +290,7 @@ void add_create(CommandTree& tree, CLI::App& parent, const GlobalOptions& global
                      "Create a container from an image, as berth run does, without starting it; print its id.\n"
                      "Start it with berth start.",
                      {"berth create --name web busybox httpd -f", "berth start --attach web"},
-                     ValueKind::none};
+                     ValueKind::images};
     auto command = std::make_shared<CLI::App*>(nullptr);
     auto& create = tree.add_command(parent, "create", "Create but do not start a container", std::move(help),
                                     [flags, command, &globals] {
@@ -310,7 +310,7 @@ void add_start(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals
                      "--attach berth runs one container in the foreground, with its output on berth's own,\n"
                      "and exits with its status.",
                      {"berth start --attach web"},
-                     ValueKind::none};
+                     ValueKind::containers};
     auto& start = tree.add_command(parent, "start", "Start one or more containers", std::move(help),
                                    [flags, &globals] { return run_start(*flags, globals); });
     start.add_option("container", flags->containers, "Containers to start")->required();
@@ -325,7 +325,7 @@ void add_rm(CommandTree& tree, CLI::App& parent, const std::string& name, const 
                      "Remove containers with their writable layers. A running container is removed only with\n"
                      "--force, which kills it first.",
                      {"berth rm web", "berth rm --force --all"},
-                     ValueKind::none};
+                     ValueKind::containers};
     auto& rm = tree.add_command(parent, name, "Remove one or more containers", std::move(help),
                                 [flags, &globals] { return run_rm(*flags, globals); });
     rm.add_option("container", flags->containers, "Containers to remove");
@@ -343,7 +343,7 @@ void add_container_inspect(CommandTree& tree, CLI::App& parent, const GlobalOpti
                      "Display the configuration and state of containers as JSON, as Podman does; OCISpec is\n"
                      "the container's OCI runtime config.json.",
                      {"berth container inspect web", "berth container inspect --format '{{.State.Status}}' web"},
-                     ValueKind::none};
+                     ValueKind::containers};
     auto& inspect = tree.add_command(parent, "inspect", "Display the configuration of a container", std::move(help),
                                      [flags, &globals] { return run_inspect(*flags, globals); });
     inspect.add_option("container", flags->containers, "Containers to inspect")->required();

@@ -60,7 +60,7 @@ void add_exec(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals)
                      "and limits. berth exits with the command's status (126: it cannot be invoked, 127: not\n"
                      "found).",
                      {"berth exec web cat /etc/hostname", "berth exec -it web sh", "berth exec -u nobody web id"},
-                     ValueKind::none};
+                     ValueKind::containers};
     auto command = std::make_shared<CLI::App*>(nullptr);
     auto& exec = tree.add_command(parent, "exec", "Run a process in a running container", std::move(help),
                                   [flags, command, &globals] {

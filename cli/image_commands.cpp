@@ -203,7 +203,7 @@ void add_rmi(CommandTree& tree, CLI::App& parent, const std::string& name, const
                      "Remove images from local storage, with the layers and blobs no other image uses.\n"
                      "Given one of several names of an image, only that name is removed.",
                      {"berth rmi busybox", "berth rmi 3f57d9401f8d"},
-                     ValueKind::none};
+                     ValueKind::images};
     auto& rmi = tree.add_command(parent, name, "Remove one or more images from local storage", std::move(help),
                                  [options, &globals] { return run_rmi(*options, globals); });
     rmi.add_option("image", options->names, "Images to remove")->required();
@@ -215,7 +215,7 @@ void add_tag_and_untag(CommandTree& tree, CLI::App& parent, const GlobalOptions&
     CommandHelp tag_help{"IMAGE TARGET_NAME [TARGET_NAME...]",
                          "Add names to a local image.",
                          {"berth tag busybox localhost:5000/busybox:1"},
-                         ValueKind::none};
+                         ValueKind::images};
     auto& tag = tree.add_command(parent, "tag", "Add an additional name to a local image", std::move(tag_help),
                                  [tag_options, &globals] { return run_tag(*tag_options, globals); });
     tag.add_option("names", tag_options->names, "The image, then its new names")->required();
@@ -224,7 +224,7 @@ void add_tag_and_untag(CommandTree& tree, CLI::App& parent, const GlobalOptions&
     CommandHelp untag_help{"IMAGE [NAME...]",
                            "Remove names from a local image; without names, remove all of them. The image stays.",
                            {"berth untag busybox", "berth untag 3f57d9401f8d localhost:5000/busybox:1"},
-                           ValueKind::none};
+                           ValueKind::images};
     auto& untag = tree.add_command(parent, "untag", "Remove a name from a local image", std::move(untag_help),
                                    [untag_options, &globals] { return run_untag(*untag_options, globals); });
     untag.add_option("names", untag_options->names, "The image, then the names to remove")->required();
@@ -243,7 +243,7 @@ void add_image_group(CommandTree& tree, const GlobalOptions& globals) {
     CommandHelp inspect_help{"[options] IMAGE [IMAGE...]",
                              "Display the configuration of images as JSON, as Podman does.",
                              {"berth image inspect busybox", "berth image inspect --format '{{.Os}}' busybox"},
-                             ValueKind::none};
+                             ValueKind::images};
     auto& inspect = tree.add_command(image, "inspect", "Display the configuration of an image", std::move(inspect_help),
                                      [inspect_options, &globals] { return run_inspect(*inspect_options, globals); });
     inspect.add_option("image", inspect_options->names, "Images to inspect")->required();

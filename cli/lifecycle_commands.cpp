@@ -560,7 +560,7 @@ void add_logs(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals)
                      "Print the output of containers started in the background (berth run -d, berth start),\n"
                      "which their monitors keep in a log file; --follow goes on until the container ends.",
                      {"berth logs web", "berth logs -f --tail 10 web", "berth logs --since 10m -t web"},
-                     ValueKind::none};
+                     ValueKind::containers};
     auto& logs = tree.add_command(parent, "logs", "Fetch the logs of one or more containers", std::move(help),
                                   [flags, &globals] { return run_logs(*flags, globals); });
     logs.add_option("container", flags->containers, "Containers");
@@ -608,29 +608,29 @@ void add_lifecycle_commands(CommandTree& tree, const GlobalOptions& globals) {
                            "Stop running containers: send each its stop signal (the image's StopSignal, else\n"
                            "SIGTERM), wait --time seconds, then SIGKILL. The restart policy does not restart them.",
                            {"berth stop web", "berth stop -t 1 web", "berth stop --all"},
-                           ValueKind::none};
+                           ValueKind::containers};
     };
     auto kill_help = [] {
         return CommandHelp{"[options] CONTAINER [CONTAINER...]",
                            "Send a signal to the first process of containers.",
                            {"berth kill web", "berth kill -s HUP web"},
-                           ValueKind::none};
+                           ValueKind::containers};
     };
     auto wait_help = [] {
         return CommandHelp{"[options] CONTAINER [CONTAINER...]",
                            "Wait for containers to exit and print their exit codes.",
                            {"berth wait web"},
-                           ValueKind::none};
+                           ValueKind::containers};
     };
     auto restart_help = [] {
         return CommandHelp{"[options] CONTAINER [CONTAINER...]",
                            "Stop containers, then start them again in the background.",
                            {"berth restart web"},
-                           ValueKind::none};
+                           ValueKind::containers};
     };
     auto rename_help = [] {
         return CommandHelp{
-            "CONTAINER NEW_NAME", "Give a container a new name.", {"berth rename web web-old"}, ValueKind::none};
+            "CONTAINER NEW_NAME", "Give a container a new name.", {"berth rename web web-old"}, ValueKind::containers};
     };
     add_ps(tree, tree.root(), "ps", globals);
     add_logs(tree, tree.root(), globals);
@@ -655,7 +655,7 @@ void add_lifecycle_commands(CommandTree& tree, const GlobalOptions& globals) {
                     "Display the configuration of containers or images as JSON, as Podman does;\n"
                     "a name is looked up among containers first.",
                     {"berth inspect web", "berth inspect --format '{{.State.Status}}' web"},
-                    ValueKind::none},
+                    ValueKind::containers},
         [&globals](const TargetFlags& flags) { return run_inspect_any(flags, globals); }, false);
 }
 
@@ -668,33 +668,35 @@ void add_container_lifecycle_commands(CommandTree& tree, CLI::App& container, co
         CommandHelp{"[options] CONTAINER [CONTAINER...]",
                     "Stop running containers (see berth-stop(1)).",
                     {"berth container stop web"},
-                    ValueKind::none},
+                    ValueKind::containers},
         [&globals](const TargetFlags& flags) { return run_stop(flags, globals); }, true);
     add_targets(
         tree, container, "kill", "Kill one or more running containers with a specific signal",
         CommandHelp{"[options] CONTAINER [CONTAINER...]",
                     "Send a signal to containers (see berth-kill(1)).",
                     {"berth container kill web"},
-                    ValueKind::none},
+                    ValueKind::containers},
         [&globals](const TargetFlags& flags) { return run_kill(flags, globals); }, true);
     add_targets(
         tree, container, "wait", "Block on one or more containers",
         CommandHelp{"[options] CONTAINER [CONTAINER...]",
                     "Wait for containers to exit (see berth-wait(1)).",
                     {"berth container wait web"},
-                    ValueKind::none},
+                    ValueKind::containers},
         [&globals](const TargetFlags& flags) { return run_wait(flags, globals); }, false);
     add_targets(
         tree, container, "restart", "Restart one or more containers",
         CommandHelp{"[options] CONTAINER [CONTAINER...]",
                     "Restart containers (see berth-restart(1)).",
                     {"berth container restart web"},
-                    ValueKind::none},
+                    ValueKind::containers},
         [&globals](const TargetFlags& flags) { return run_restart(flags, globals); }, true);
     add_targets(
         tree, container, "rename", "Rename an existing container",
-        CommandHelp{
-            "CONTAINER NEW_NAME", "Give a container a new name.", {"berth container rename a b"}, ValueKind::none},
+        CommandHelp{"CONTAINER NEW_NAME",
+                    "Give a container a new name.",
+                    {"berth container rename a b"},
+                    ValueKind::containers},
         [&globals](const TargetFlags& flags) { return run_rename(flags, globals); }, false);
     add_targets(
         tree, container, "prune", "Remove all non running containers",

@@ -167,27 +167,27 @@ void add_all(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) 
             {"[options] CONTAINER",
              "Display the processes of a running container, as the host sees them (pids, users).",
              {"berth top web"},
-             ValueKind::none},
+             ValueKind::containers},
             [&globals](const ProcessFlags& flags) { return run_top(flags, globals); });
     add_one(tree, parent, "pause", "Pause all the processes in one or more containers",
             {"CONTAINER [CONTAINER...]",
              "Stop every process of running containers (SIGSTOP) until berth unpause; works rootless, where\n"
              "no cgroup freezer is delegated.",
              {"berth pause web"},
-             ValueKind::none},
+             ValueKind::containers},
             [&globals](const ProcessFlags& flags) { return run_pause(flags, globals, true); });
     add_one(tree, parent, "unpause", "Unpause the processes in one or more containers",
             {"CONTAINER [CONTAINER...]",
              "Let the processes of paused containers go on (SIGCONT).",
              {"berth unpause web"},
-             ValueKind::none},
+             ValueKind::containers},
             [&globals](const ProcessFlags& flags) { return run_pause(flags, globals, false); });
     add_one(tree, parent, "attach", "Attach to a running container",
             {"[options] CONTAINER",
              "Show the output of a container running in the background from now on, until it exits,\n"
              "and exit with its status; with -i at its creation, berth's stdin goes to the container's.",
              {"berth attach web", "berth attach --no-stdin web"},
-             ValueKind::none},
+             ValueKind::containers},
             [&globals](const ProcessFlags& flags) { return run_attach(flags, globals); });
 }
 
