@@ -16,6 +16,7 @@ void add_image_commands(CommandTree& tree, const GlobalOptions& globals);      /
 void add_container_commands(CommandTree& tree, const GlobalOptions& globals);  // run, create, start, rm, container
 void add_lifecycle_commands(CommandTree& tree, const GlobalOptions& globals);  // ps, logs, stop, kill, wait, ...
 void add_exec_commands(CommandTree& tree, CLI::App* container, const GlobalOptions& globals);  // exec
+void add_port_commands(CommandTree& tree, CLI::App* container, const GlobalOptions& globals);  // port
 void add_container_lifecycle_commands(CommandTree& tree, CLI::App& container, const GlobalOptions& globals);
 
 }  // namespace berth::cli

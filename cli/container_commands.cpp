@@ -354,6 +354,7 @@ void add_container_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_rm(tree, tree.root(), "rm", globals);
     add_lifecycle_commands(tree, globals);
     add_exec_commands(tree, nullptr, globals);
+    add_port_commands(tree, nullptr, globals);
 
     CommandHelp group_help{"[command]",
                            "Manage containers: create, run, start, inspect and remove them.",
@@ -367,6 +368,7 @@ void add_container_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_container_inspect(tree, container, globals);
     add_container_lifecycle_commands(tree, container, globals);
     add_exec_commands(tree, &container, globals);
+    add_port_commands(tree, &container, globals);
 }
 
 }  // namespace berth::cli
