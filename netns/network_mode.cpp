@@ -68,6 +68,9 @@ NetworkMode parse_network(std::string_view value, bool rootless, std::string_vie
     auto colon = value.find(':');
     std::string_view name = value.substr(0, colon);
     std::string_view options = colon == std::string_view::npos ? std::string_view() : value.substr(colon + 1);
+    // Debian 12's pasta, started by root, drops to nobody before it opens the container's namespaces.
+    if (name == "pasta" && !rootless)
+        throw Error("--network pasta is for rootless containers here: root uses a bridge network or slirp4netns");
     if (name == "slirp4netns" || name == "pasta") return helper_mode(name, options);
     if (name == "bridge") return bridge_mode(default_bridge_name, rootless);
     if (colon != std::string_view::npos || name == "container" || name == "ns")

@@ -32,6 +32,7 @@ TEST(NetworkMode, ParsesModesAndOptions) {
     EXPECT_EQ(network_text(parse_network("bridge", false, "")), "berth");
     EXPECT_THROW(parse_network("slirp4netns:bogus=1", true, ""), Error);
     EXPECT_THROW(parse_network("bridge", true, "pasta"), Error);
+    EXPECT_THROW(parse_network("pasta", false, ""), Error);
     try {
         parse_network("bogus", false, "");
         FAIL();
