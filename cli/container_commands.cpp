@@ -360,6 +360,7 @@ void add_container_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_lifecycle_commands(tree, globals);
     add_exec_commands(tree, nullptr, globals);
     add_process_commands(tree, nullptr, globals);
+    add_port_commands(tree, nullptr, globals);
 
     if (!tree.wants("container")) return;
     CommandHelp group_help{"[command]",
@@ -375,6 +376,7 @@ void add_container_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_container_lifecycle_commands(tree, container, globals);
     add_exec_commands(tree, &container, globals);
     add_process_commands(tree, &container, globals);
+    add_port_commands(tree, &container, globals);
 }
 
 }  // namespace berth::cli

@@ -23,6 +23,7 @@
 #include "engine/container_control.hpp"
 #include "engine/container_inspect.hpp"
 #include "engine/container_log.hpp"
+#include "engine/container_network.hpp"
 #include "engine/container_start.hpp"
 #include "engine/image_commands.hpp"
 #include "engine/monitor.hpp"
@@ -109,14 +110,15 @@ json ps_row(const std::string& graph_root, const ContainerRecord& record, const 
                 {"Mounts", json::array()},
                 {"Names", {record.name}},
                 {"Pid", engine::container_running(record) ? record.pid : 0},
-                {"Ports", nullptr},
+                {"Ports", engine::ports_json(record)},
                 {"StartedAt", record.started_ns / ns_per_second},
                 {"State", storage::state_name(record.state)},
                 {"Status", status_text(record)},
                 {"Created", record.created_ns / ns_per_second},
                 // Template conveniences, as Podman's ps offers them.
                 {"ID", flags.no_trunc ? record.id : record.id.substr(0, 12)},
-                {"Names_", record.name}};
+                {"Names_", record.name},
+                {"Ports_", engine::ports_column(record)}};
     if (flags.size) {
         auto paths = storage::ContainerStore(graph_root).paths_of(record.id);
         int64_t size = directory_size(record.driver == "vfs" ? paths.rootfs : paths.upper);
@@ -214,6 +216,7 @@ int run_ps(const PsFlags& flags, const GlobalOptions& globals) {
         for (auto& row : rows) {
             row.erase("ID");
             row.erase("Names_");
+            row.erase("Ports_");
         }
         std::printf("%s\n", rows.dump(4).c_str());
         return 0;
@@ -223,6 +226,7 @@ int run_ps(const PsFlags& flags, const GlobalOptions& globals) {
         if (format.starts_with("table ")) format = format.substr(6);
         for (auto row : rows) {
             row["Names"] = row["Names_"];
+            row["Ports"] = row["Ports_"];
             std::printf("%s\n", render_template(format, row).c_str());
         }
         return 0;
@@ -234,7 +238,7 @@ int run_ps(const PsFlags& flags, const GlobalOptions& globals) {
         const auto& record = shown[index];
         const auto& row = rows[index];
         table.push_back({row["ID"], record.image_name, command_text(record, flags.no_trunc), row["CreatedAt"],
-                         row["Status"], "", record.name});
+                         row["Status"], engine::ports_column(record), record.name});
         if (flags.size) table.back().push_back(human_size(row["Size"]["rwSize"].get<uint64_t>()));
     }
     std::fputs(format_table(table).c_str(), stdout);

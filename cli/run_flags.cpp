@@ -1,10 +1,33 @@
 #include "cli/run_flags.hpp"
 
+#include <arpa/inet.h>
+
 #include "cli/registry_options.hpp"
 #include "common/error.hpp"
+#include "engine/container_network.hpp"
 #include "engine/runtime_spec.hpp"
 
 namespace berth::cli {
+
+namespace {
+
+bool is_ip_address(const std::string& text) {
+    unsigned char buffer[sizeof(in6_addr)];
+    return ::inet_pton(AF_INET, text.c_str(), buffer) == 1 || ::inet_pton(AF_INET6, text.c_str(), buffer) == 1;
+}
+
+}  // namespace
+
+std::pair<std::string, std::string> parse_add_host(const std::string& value) {
+    auto colon = value.find(':');
+    if (colon == std::string::npos || colon == 0)
+        throw Error("invalid value \"" + value + "\" for --add-host: expected HOST:IP");
+    std::string address = value.substr(colon + 1);
+    if (address.size() > 2 && address.front() == '[' && address.back() == ']')
+        address = address.substr(1, address.size() - 2);
+    if (!is_ip_address(address)) throw Error("invalid IP address in add-host: \"" + address + "\"");
+    return {value.substr(0, colon), address};
+}
 
 PullPolicy parse_pull_policy(const std::string& value) {
     if (value == "missing" || value == "ifmissing" || value == "ifnotpresent") return PullPolicy::missing;
@@ -43,7 +66,18 @@ void add_run_flags(CommandTree& tree, CLI::App& command, RunFlags& flags) {
     command.add_option("--pid", flags.pid, "PID namespace to use (host)");
     command.add_option("--ipc", flags.ipc, "IPC namespace to use (host)");
     command.add_option("--uts", flags.uts, "UTS namespace to use (host)");
-    command.add_option("--network,--net", flags.network, "Connect the container to a network (none, host)");
+    command.add_option("--network,--net", flags.network,
+                       "Connect a container to a network (none, host, slirp4netns[:OPTIONS], pasta[:OPTIONS], "
+                       "bridge or a network name)");
+    command.add_option("-p,--publish", flags.publish,
+                       "Publish a container's port, or a range of ports, to the host "
+                       "([[ip:]hostPort:]containerPort[/tcp|udp])");
+    command.add_flag("-P,--publish-all", flags.publish_all,
+                     "Publish all exposed ports to random ports on the host interfaces");
+    command.add_option("--dns", flags.dns, "Set custom DNS servers");
+    command.add_option("--dns-search", flags.dns_search, "Set custom DNS search domains");
+    command.add_option("--dns-option", flags.dns_option, "Set custom DNS options");
+    command.add_option("--add-host", flags.add_host, "Add a custom host-to-IP mapping (host:ip)");
     command.add_option("-m,--memory", flags.memory, "Memory limit (format: <number>[<unit>], unit = b, k, m or g)");
     command.add_option("--cpus", flags.cpus, "Number of CPUs");
     command.add_option("--pids-limit", flags.pids_limit, "Tune the container's pids limit (-1 for unlimited)");
@@ -106,9 +140,17 @@ engine::RunOptions to_run_options(const RunFlags& flags) {
     options.pid_host = parse_namespace_host("--pid", flags.pid);
     options.ipc_host = parse_namespace_host("--ipc", flags.ipc);
     options.uts_host = parse_namespace_host("--uts", flags.uts);
-    if (!flags.network.empty() && flags.network != "none" && flags.network != "host" && flags.network != "private")
-        throw Error("network \"" + flags.network + "\": only none and host are supported yet");
     options.network = flags.network;
+    for (const auto& value : flags.publish)
+        for (auto& mapping : engine::parse_publish_flag(value)) options.ports.push_back(mapping);
+    options.publish_all = flags.publish_all;
+    for (const auto& server : flags.dns) {
+        if (!is_ip_address(server)) throw Error(server + " is not an ip address");
+        options.dns.push_back(server);
+    }
+    options.dns_search = flags.dns_search;
+    options.dns_option = flags.dns_option;
+    for (const auto& value : flags.add_host) options.add_hosts.push_back(parse_add_host(value));
     if (!flags.memory.empty()) options.memory = parse_memory(flags.memory);
     if (!flags.cpus.empty()) options.cpus = parse_cpus(flags.cpus);
     if (!flags.pids_limit.empty()) options.pids_limit = parse_pids_limit(flags.pids_limit);

@@ -17,9 +17,9 @@ struct RunFlags {
     bool replace = false;
     bool entrypoint_given = false;
     std::vector<std::string> env, env_file, group_add, volume, mount, tmpfs, cap_add, cap_drop, security_opt, ulimit,
-        label, annotation;
+        label, annotation, publish, dns, dns_search, dns_option, add_host;
     bool read_only = false, read_only_tmpfs = true, privileged = false, init = false, rm = false, tty = false,
-         interactive = false, detach = false, quiet = false;
+         interactive = false, detach = false, quiet = false, publish_all = false;
     bool sig_proxy = true;
     std::vector<std::string> arguments;  // IMAGE [COMMAND [ARG...]]: the command's remaining() words
 };
@@ -30,6 +30,9 @@ PullPolicy parse_pull_policy(const std::string& value);
 
 // Adds the shared flags to `command`; `-h` is --hostname there, as in Podman (help is --help).
 void add_run_flags(CommandTree& tree, CLI::App& command, RunFlags& flags);
+
+// --add-host NAME:IP (IPv6 addresses keep their colons: the name ends at the first one).
+std::pair<std::string, std::string> parse_add_host(const std::string& value);
 
 // Checks and converts the flags; the image and command come from flags.arguments. Throws Error in Podman's words.
 engine::RunOptions to_run_options(const RunFlags& flags);

@@ -8,6 +8,7 @@
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "engine/container_etc_files.hpp"
+#include "engine/container_network.hpp"
 #include "engine/container_start.hpp"
 #include "engine/runtime_spec.hpp"
 #include "engine/seccomp_filter.hpp"
@@ -146,12 +147,15 @@ storage::ContainerRecord create_container(const CreateRequest& request) {
     record.tty = request.options.tty;
     record.interactive = request.options.interactive;
     record.rootless = request.rootless;
+    auto network_mode = resolve_network_mode(request.options.network, request.rootless);
+    record.network = netns::network_text(network_mode);
+    record.ports = to_records(published_ports(request.options, image_config, network_mode));
 
     return store.create(record, [&](const storage::ContainerPaths& paths, storage::ContainerRecord& created) {
         created.seccomp_profile = keep_seccomp_profile(request.options.seccomp_profile, paths);
         SpecContext context = spec_context(request, created.id, paths);
-        context.etc_files =
-            write_container_etc_files(paths.userdata, hostname_of(request.options, created.id), created.name);
+        context.etc_files = write_container_etc_files(paths.userdata, hostname_of(request.options, created.id),
+                                                      created.name, etc_network(network_mode, request.options));
         auto spec = build_runtime_spec(image_config, request.options, context);
         created.command = spec["process"]["args"].get<std::vector<std::string>>();
         write_file_atomic(paths.spec, spec.dump(2), 0600, Durability::atomic);

@@ -77,6 +77,23 @@ json config_json(const storage::ContainerRecord& record, const json& spec) {
             {"Annotations", spec.value("annotations", json::object())}};
 }
 
+// Podman's NetworkMode: "none", "host", "slirp4netns", "pasta" or "bridge".
+std::string network_mode_name(const storage::ContainerRecord& record) {
+    if (record.network.empty()) return "none";
+    auto name = record.network.substr(0, record.network.find(':'));
+    return name == "none" || name == "host" || name == "slirp4netns" || name == "pasta" ? name : "bridge";
+}
+
+// {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}, as Podman's NetworkSettings.Ports and HostConfig.PortBindings.
+json port_bindings_json(const storage::ContainerRecord& record) {
+    json bindings = json::object();
+    for (const auto& port : record.ports)
+        for (uint16_t offset = 0; offset < port.range; ++offset)
+            bindings[std::to_string(port.container_port + offset) + "/" + port.protocol].push_back(
+                {{"HostIp", port.host_ip}, {"HostPort", std::to_string(port.host_port + offset)}});
+    return bindings;
+}
+
 json host_config_json(const storage::ContainerRecord& record, const json& spec) {
     const json resources = spec.value("linux", json::object()).value("resources", json::object());
     return {{"AutoRemove", record.remove_after_exit},
@@ -86,7 +103,9 @@ json host_config_json(const storage::ContainerRecord& record, const json& spec) 
             {"SecurityOpt",
              record.seccomp_profile.empty() ? json::array() : json::array({"seccomp=" + record.seccomp_profile})},
             {"CapAdd", json::array()},
-            {"CapDrop", json::array()}};
+            {"CapDrop", json::array()},
+            {"NetworkMode", network_mode_name(record)},
+            {"PortBindings", port_bindings_json(record)}};
 }
 
 }  // namespace
@@ -127,6 +146,7 @@ json inspect_container(const std::string& graph_root, const storage::ContainerRe
             {"Mounts", mounts_json(spec)},
             {"Config", config_json(record, spec)},
             {"HostConfig", host_config_json(record, spec)},
+            {"NetworkSettings", {{"Ports", port_bindings_json(record)}}},
             {"GraphDriver",
              {{"Name", record.driver},
               {"Data", {{"UpperDir", paths.upper}, {"WorkDir", paths.work}, {"MergedDir", paths.rootfs}}}}},

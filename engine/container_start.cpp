@@ -10,6 +10,7 @@
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/log.hpp"
+#include "engine/container_network.hpp"
 #include "engine/executor.hpp"
 #include "engine/process_identity.hpp"
 #include "engine/seccomp_filter.hpp"
@@ -146,6 +147,11 @@ int run_once(const StartRequest& request, const std::function<void()>& on_runnin
             overlay = overlay_of(request.graph_root, record, paths);
             options.overlay = &*overlay;
         }
+        // The network: checked and its host ports bound before anything runs, attached once the container's
+        // namespaces exist, and torn down (helpers stopped, forwards removed) when it has exited.
+        ContainerNetwork network(record, request.run_root, paths.userdata);
+        network.prepare();
+        options.before_start = [&](pid_t pid) { network.attach(pid); };
         options.on_start = [&](pid_t pid) {
             auto start_time = process_start_time(pid).value_or(0);
             store.update(record.id, [&](storage::ContainerRecord& running) {
@@ -155,6 +161,7 @@ int run_once(const StartRequest& request, const std::function<void()>& on_runnin
             if (on_running) on_running();
         };
         status = run_container(spec, paths.userdata, options);
+        network.detach();
     } catch (const Error& error) {
         record_exit(store, record.id, error.exit_status(), error.what());
         throw;

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "netns/port_mapping.hpp"
+
 namespace berth::engine {
 
 // A mount as the runtime spec has it: -v, --mount and --tmpfs all give one.
@@ -61,11 +63,17 @@ struct RunOptions {
     bool pid_host = false;  // --pid host
     bool ipc_host = false;  // --ipc host
     bool uts_host = false;  // --uts host
-    std::string network;    // --network as given; "host" shares the host's network namespace, others get a new one
-    std::optional<int64_t> memory;                   // --memory, bytes
-    std::optional<double> cpus;                      // --cpus
-    std::optional<int64_t> pids_limit;               // --pids-limit; 0 or -1 is unlimited
-    bool init = false;                               // --init
+    std::string network;    // --network as given ("" the default); "host" shares the host's network namespace
+    std::vector<netns::PortMapping> ports;  // -p/--publish (host port 0: a random one at create)
+    bool publish_all = false;               // -P/--publish-all: the image's ExposedPorts on random host ports
+    std::vector<std::string> dns;           // --dns: name servers
+    std::vector<std::string> dns_search;    // --dns-search: search domains ("." for none)
+    std::vector<std::string> dns_option;    // --dns-option
+    std::vector<std::pair<std::string, std::string>> add_hosts;  // --add-host NAME:IP, in order
+    std::optional<int64_t> memory;                               // --memory, bytes
+    std::optional<double> cpus;                                  // --cpus
+    std::optional<int64_t> pids_limit;                           // --pids-limit; 0 or -1 is unlimited
+    bool init = false;                                           // --init
     std::map<std::string, std::string> labels;       // --label (the container record's, not the spec's, as in Podman)
     std::map<std::string, std::string> annotations;  // --annotation (the spec's annotations)
     bool rm = false;                                 // --rm

@@ -25,6 +25,32 @@ bool is_lower_hex(std::string_view text) {
 
 bool is_container_id(std::string_view text) { return text.size() == id_length && is_lower_hex(text); }
 
+nlohmann::json ports_to_json(const std::vector<PublishedPort>& ports) {
+    auto json = nlohmann::json::array();
+    for (const auto& port : ports)
+        json.push_back({{"host_ip", port.host_ip},
+                        {"container_port", port.container_port},
+                        {"host_port", port.host_port},
+                        {"range", port.range},
+                        {"protocol", port.protocol}});
+    return json;
+}
+
+std::vector<PublishedPort> ports_from_json(const nlohmann::json& json) {
+    std::vector<PublishedPort> ports;
+    if (!json.is_array()) return ports;
+    for (const auto& item : json) {
+        PublishedPort port;
+        port.host_ip = item.value("host_ip", "");
+        port.container_port = item.value("container_port", uint16_t{0});
+        port.host_port = item.value("host_port", uint16_t{0});
+        port.range = item.value("range", uint16_t{1});
+        port.protocol = item.value("protocol", "tcp");
+        ports.push_back(port);
+    }
+    return ports;
+}
+
 nlohmann::json record_to_json(const ContainerRecord& record) {
     return nlohmann::json{
         {"id", record.id},
@@ -47,6 +73,8 @@ nlohmann::json record_to_json(const ContainerRecord& record) {
         {"restart_count", record.restart_count},
         {"stopped_by_user", record.stopped_by_user},
         {"log_max_size", record.log_max_size},
+        {"network", record.network},
+        {"ports", ports_to_json(record.ports)},
         {"state", state_name(record.state)},
         {"pid", record.pid},
         {"pid_start_time", record.pid_start_time},
@@ -84,6 +112,8 @@ ContainerRecord record_from_json(const nlohmann::json& json) {
     record.restart_count = json.value("restart_count", 0);
     record.stopped_by_user = json.value("stopped_by_user", false);
     record.log_max_size = json.value("log_max_size", uint64_t{0});
+    record.network = json.value("network", "");
+    if (auto ports = json.find("ports"); ports != json.end()) record.ports = ports_from_json(*ports);
     auto state = parse_state(json.value("state", "created"));
     if (!state) throw Error("unknown state \"" + json.value("state", "") + "\"");
     record.state = *state;

@@ -22,6 +22,16 @@ enum class ContainerState { created, running, paused, stopped, exited };
 std::string state_name(ContainerState state);
 std::optional<ContainerState> parse_state(const std::string& name);
 
+// A published port as the record keeps it (netns::PortMapping's fields, Podman's types.PortMapping).
+struct PublishedPort {
+    std::string host_ip;  // "" is every address
+    uint16_t container_port = 0;
+    uint16_t host_port = 0;
+    uint16_t range = 1;
+    std::string protocol = "tcp";
+    bool operator==(const PublishedPort&) const = default;
+};
+
 struct ContainerRecord {
     std::string id;  // 64 lower-case hex digits
     std::string name;
@@ -44,6 +54,8 @@ struct ContainerRecord {
     int restart_count = 0;              // restarts by the monitor since the last start by a user
     bool stopped_by_user = false;       // stop or kill: the monitor must not restart it
     uint64_t log_max_size = 0;          // --log-opt max-size (0: no limit)
+    std::string network;                // the network mode as --network gives it again ("slirp4netns", "berth")
+    std::vector<PublishedPort> ports;   // -p and -P, host ports chosen
 
     ContainerState state = ContainerState::created;
     int pid = 0;                      // the container's first process while running

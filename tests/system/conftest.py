@@ -1,6 +1,8 @@
 """pytest fixtures for berth's system tests."""
 
+import os
 import pwd
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +17,24 @@ from fixtures.runner import Berth, default_binary, staged_binary  # noqa: E402
 from fixtures.users import account, ensure_test_user  # noqa: E402
 
 NOSUBID_USER = "berthnosub"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def usable_tun_device():
+    """/dev/net/tun usable by users, as desktop distributions ship it: rootless pasta and slirp4netns need it.
+
+    Some hosts have it 0600 root; as root the session makes it 0666 and puts the mode back at the end.
+    """
+    path = "/dev/net/tun"
+    if os.geteuid() != 0 or not os.path.exists(path):
+        yield
+        return
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    os.chmod(path, 0o666)
+    try:
+        yield
+    finally:
+        os.chmod(path, mode)
 
 
 @pytest.fixture

@@ -44,6 +44,30 @@ TEST(ContainerEtcFiles, ResolvConfDropsLoopbackServers) {
               "options edns0\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n");
 }
 
+TEST(ContainerEtcFiles, NetworkNamesAndDnsFlags) {
+    EtcNetwork network;
+    network.container_ip = "10.0.2.100";
+    network.host_gateway = "10.0.2.2";
+    network.add_hosts = {{"db", "192.0.2.10"}};
+    auto hosts = container_hosts_file("abc123", "web", network);
+    EXPECT_NE(hosts.find("192.0.2.10\tdb\n10.0.2.100\tabc123 web\n10.0.2.2\thost.containers.internal\n"),
+              std::string::npos);
+    auto bridged = hosts_with_address(container_hosts_file("abc123", "web"), "abc123", "web", "10.88.0.5");
+    EXPECT_NE(bridged.find("\n10.88.0.5\tabc123 web\n"), std::string::npos);
+    EXPECT_EQ(bridged.find("127.0.1.1"), std::string::npos);
+    network.mode_nameservers = {"10.0.2.3"};
+    EXPECT_EQ(container_resolv_conf("nameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch a.org\n", network),
+              "search a.org\nnameserver 10.0.2.3\nnameserver 10.0.0.2\n");
+    network.dns = {"192.0.2.53"};
+    network.dns_search = {"."};
+    network.dns_option = {"ndots:2"};
+    EXPECT_EQ(container_resolv_conf("nameserver 10.0.0.2\nsearch a.org\n", network),
+              "nameserver 192.0.2.53\noptions ndots:2\n");
+    EtcNetwork host;
+    host.host_network = true;
+    EXPECT_EQ(container_resolv_conf("nameserver 127.0.0.53\n", host), "nameserver 127.0.0.53\n");
+}
+
 TEST(ContainerInspect, TimesAreRfc3339WithNanoseconds) {
     EXPECT_EQ(format_time_ns(0), "0001-01-01T00:00:00Z");
     EXPECT_EQ(format_time_ns(1'700'000'000'123'456'789), "2023-11-14T22:13:20.123456789Z");

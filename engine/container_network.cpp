@@ -1,0 +1,134 @@
+#include "engine/container_network.hpp"
+
+#include "common/error.hpp"
+#include "common/files.hpp"
+#include "common/log.hpp"
+#include "netns/cni_bridge.hpp"
+#include "netns/host_routes.hpp"
+#include "netns/network_helpers.hpp"
+
+namespace berth::engine {
+namespace {
+
+constexpr const char* slirp_default_cidr = "10.0.2.0/24";
+
+std::string default_helper_name() {
+    auto helper = netns::default_network_helper(netns::find_network_helpers());
+    return helper ? helper->name : std::string();
+}
+
+// Podman's host.containers.internal without another way to the host: the host's first non-loopback address.
+std::string host_address() { return netns::first_host_ipv4(); }
+
+void add_slirp_addresses(const netns::NetworkMode& mode, EtcNetwork& network) {
+    std::string cidr = netns::option_value(mode, "cidr");
+    auto addresses = netns::slirp_addresses(cidr.empty() ? slirp_default_cidr : cidr);
+    network.container_ip = addresses.container;
+    network.mode_nameservers = {addresses.dns};
+    // With the host's loopback reachable (berth's default) 10.0.2.2 is the host itself, else Podman's choice.
+    network.host_gateway =
+        netns::option_value(mode, "allow_host_loopback") == "false" ? host_address() : addresses.gateway;
+}
+
+void add_pasta_addresses(EtcNetwork& network) {
+    // pasta copies the host's address and routes; the gateway's address is mapped to the host.
+    auto route = netns::host_default_route();
+    if (!route) return;
+    network.container_ip = netns::interface_ipv4(route->interface);
+    network.host_gateway = route->gateway;
+}
+
+}  // namespace
+
+netns::NetworkMode resolve_network_mode(const std::string& network, bool rootless) {
+    return netns::parse_network(network, rootless, default_helper_name());
+}
+
+std::vector<netns::PortMapping> published_ports(const RunOptions& options, const nlohmann::json& image_config,
+                                                const netns::NetworkMode& mode) {
+    auto ports = options.ports;
+    if (options.publish_all) netns::merge_publish_all(ports, netns::exposed_port_mappings(image_config));
+    if (ports.empty()) return ports;
+    if (!netns::has_outside_network(mode)) {
+        log_warning(
+            "Port mappings have been discarded as one of the Host, Container, Pod, and None network modes "
+            "are in use");
+        return {};
+    }
+    netns::assign_random_host_ports(ports);
+    return ports;
+}
+
+EtcNetwork etc_network(const netns::NetworkMode& mode, const RunOptions& options) {
+    EtcNetwork network;
+    network.add_hosts = options.add_hosts;
+    network.dns = options.dns;
+    network.dns_search = options.dns_search;
+    network.dns_option = options.dns_option;
+    switch (mode.kind) {
+        case netns::NetworkKind::slirp4netns: add_slirp_addresses(mode, network); break;
+        case netns::NetworkKind::pasta: add_pasta_addresses(network); break;
+        case netns::NetworkKind::bridge: network.host_gateway = netns::default_bridge_gateway; break;
+        case netns::NetworkKind::host: network.host_network = true; break;
+        case netns::NetworkKind::none: break;
+    }
+    return network;
+}
+
+std::vector<storage::PublishedPort> to_records(const std::vector<netns::PortMapping>& ports) {
+    std::vector<storage::PublishedPort> records;
+    for (const auto& port : ports)
+        records.push_back({port.host_ip, port.container_port, port.host_port, port.range, port.protocol});
+    return records;
+}
+
+std::vector<netns::PortMapping> from_records(const std::vector<storage::PublishedPort>& ports) {
+    std::vector<netns::PortMapping> mappings;
+    for (const auto& port : ports)
+        mappings.push_back({port.host_ip, port.container_port, port.host_port, port.range, port.protocol});
+    return mappings;
+}
+
+std::vector<netns::PortMapping> parse_publish_flag(const std::string& value) { return netns::parse_publish(value); }
+
+std::string ports_column(const storage::ContainerRecord& record) {
+    return netns::format_ports(from_records(record.ports));
+}
+
+nlohmann::json ports_json(const storage::ContainerRecord& record) {
+    if (record.ports.empty()) return nullptr;
+    return netns::ports_to_json(from_records(record.ports));
+}
+
+std::vector<std::string> port_lines(const storage::ContainerRecord& record) {
+    return netns::port_lines(from_records(record.ports));
+}
+
+std::vector<std::string> port_host_addresses(const storage::ContainerRecord& record, const std::string& private_port) {
+    return netns::host_addresses_of(from_records(record.ports), private_port);
+}
+
+ContainerNetwork::ContainerNetwork(const storage::ContainerRecord& record, const std::string& run_root,
+                                   const std::string& userdata)
+    : userdata_(userdata), name_(record.name) {
+    // Records from before networks existed had no mode: their containers got an empty namespace.
+    request_.mode =
+        record.network.empty() ? netns::NetworkMode{} : netns::parse_network(record.network, record.rootless, "");
+    request_.ports = from_records(record.ports);
+    request_.container_id = record.id;
+    request_.state_dir = run_root + "/net";
+}
+
+void ContainerNetwork::prepare() { reserved_ = netns::prepare_network(request_); }
+
+void ContainerNetwork::attach(pid_t pid) {
+    attachment_ = std::make_unique<netns::NetworkAttachment>(request_, pid, std::move(reserved_));
+    std::string address = attachment_->bridge_address();
+    if (!address.empty()) {
+        auto hostname = read_file_if_exists(userdata_ + "/hostname").value_or("");
+        while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
+        update_container_hosts(userdata_, hostname, name_, address);
+    }
+}
+
+}  // namespace berth::engine

@@ -1,0 +1,65 @@
+// A container's network as the engine sees it: the mode and published ports chosen at create (kept in the
+// record), the names its /etc files give, and the attachment made at each start and undone at its exit.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/container_etc_files.hpp"
+#include "engine/run_options.hpp"
+#include "netns/network_attachment.hpp"
+#include "netns/network_mode.hpp"
+#include "netns/port_mapping.hpp"
+#include "storage/container_store.hpp"
+
+namespace berth::engine {
+
+// --network for this caller: the default is the preferred helper (berth info's) when rootless, the default
+// bridge network for root.
+netns::NetworkMode resolve_network_mode(const std::string& network, bool rootless);
+
+// The -p mappings and, with -P, the image's ExposedPorts, with random host ports chosen. Modes without a network
+// namespace of their own to publish into (host, none) discard them with a warning, as Podman does.
+std::vector<netns::PortMapping> published_ports(const RunOptions& options, const nlohmann::json& image_config,
+                                                const netns::NetworkMode& mode);
+
+// What the container's /etc files say for its mode and flags.
+EtcNetwork etc_network(const netns::NetworkMode& mode, const RunOptions& options);
+
+std::vector<storage::PublishedPort> to_records(const std::vector<netns::PortMapping>& ports);
+std::vector<netns::PortMapping> from_records(const std::vector<storage::PublishedPort>& ports);
+
+// -p/--publish's value (netns::parse_publish).
+std::vector<netns::PortMapping> parse_publish_flag(const std::string& value);
+
+// A container's published ports as `ps` shows them: the PORTS column ("0.0.0.0:8080->80/tcp"), and JSON in
+// Podman's field names (null without any).
+std::string ports_column(const storage::ContainerRecord& record);
+nlohmann::json ports_json(const storage::ContainerRecord& record);
+
+// `port`: every mapping as "80/tcp -> 0.0.0.0:8080", or the host addresses of one private port ("80", "53/udp").
+std::vector<std::string> port_lines(const storage::ContainerRecord& record);
+std::vector<std::string> port_host_addresses(const storage::ContainerRecord& record, const std::string& private_port);
+
+// The network of one run of a container: prepare() before it starts (checks, host ports bound: a port in use is
+// an Error before anything runs), attach() from the executor's before_start hook, torn down with this object.
+class ContainerNetwork {
+public:
+    ContainerNetwork(const storage::ContainerRecord& record, const std::string& run_root, const std::string& userdata);
+    void prepare();
+    void attach(pid_t pid);
+    void detach() { attachment_.reset(); }
+
+private:
+    netns::AttachRequest request_;
+    std::string userdata_;
+    std::string name_;
+    std::vector<UniqueFd> reserved_;
+    std::unique_ptr<netns::NetworkAttachment> attachment_;
+};
+
+}  // namespace berth::engine
