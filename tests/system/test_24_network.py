@@ -226,10 +226,10 @@ def test_rootless_container_reaches_host_loopback(runners, network):
     server = TcpServer("127.0.0.1")
     try:
         # timeout: Debian 12's pasta sometimes keeps a connection to the host's loopback half-open after the
-        # server closed it; the line arriving is what counts here.
+        # server closed it, and now and then delivers the line twice; the line arriving is what counts here.
         out = berth.run("run", "--rm", "--network", network, berth.image, "sh", "-c",
                         f"timeout 10 nc host.containers.internal {server.port} </dev/null; true").stdout
-        assert out == "from-the-host\n"
+        assert out.startswith("from-the-host\n"), out
     finally:
         server.close()
 
