@@ -413,3 +413,17 @@ def test_cmake_install_puts_binary_man_pages_and_completions_in_place(berth_bina
         assert (prefix / installed).read_bytes() == (source_dir / "completions" / checked_in).read_bytes()
     version = run([str(prefix / "bin" / "berth"), "--version"])
     assert version.stdout.startswith("berth version ")
+
+
+def test_bash_completes_container_and_image_names(source_dir, shell_env, berth_root, registry, busybox_image):
+    registry.push("busybox", "latest", busybox_image)
+    reference = registry.reference("busybox")
+    berth_root.run("pull", "-q", "--tls-verify=false", reference)
+    berth_root.run("create", "--name", "web-one", reference, "true")
+    root = str(berth_root.root)
+    assert bash_complete(source_dir, shell_env, ["berth", "--root", root, "stop", "web"]) == ["web-one"]
+    assert bash_complete(source_dir, shell_env, ["berth", "--root", root, "container", "rm", ""]) == ["web-one"]
+    assert bash_complete(source_dir, shell_env, ["berth", "--root", root, "run", "--rm", "127"]) == [reference]
+    # After the image come the container's command words: no names there.
+    assert bash_complete(source_dir, shell_env, ["berth", "--root", root, "run", reference, "web"]) == []
+    berth_root.run("rm", "web-one")
