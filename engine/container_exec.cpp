@@ -15,6 +15,7 @@
 #include "common/strings.hpp"
 #include "common/unique_fd.hpp"
 #include "engine/container_control.hpp"
+#include "engine/container_start.hpp"
 #include "engine/executor.hpp"
 #include "engine/image_users.hpp"
 #include "engine/process_identity.hpp"
@@ -125,17 +126,12 @@ int exec_in_container(const ExecRequest& request) {
     auto paths = storage::ContainerStore(request.graph_root).paths_of(record.id);
     auto spec = exec_spec(request, pid, paths.spec);
 
-    std::optional<seccomp::Profile> custom_profile;
+    ContainerSeccomp seccomp;
+    load_container_seccomp(record, paths.userdata, seccomp);
     ExecutorOptions options;
     options.seccomp_cache_dir = request.run_root;
     options.terminal_input = request.interactive;
-    if (record.seccomp_profile.empty()) {
-        options.default_seccomp = &seccomp::default_profile();
-    } else if (record.seccomp_profile != "unconfined") {
-        std::string path = paths.userdata + "/" + record.seccomp_profile;
-        custom_profile = seccomp::parse_profile(read_file(path), path);
-        options.default_seccomp = &*custom_profile;
-    }
+    options.default_seccomp = seccomp.profile;
     if (!request.interactive) {
         UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
         if (null_fd.valid()) ::dup2(null_fd.get(), STDIN_FILENO);

@@ -97,6 +97,17 @@ void remove_after_exit(storage::ContainerStore& store, const storage::ContainerR
 
 }  // namespace
 
+void load_container_seccomp(const storage::ContainerRecord& record, const std::string& userdata,
+                            ContainerSeccomp& chosen) {
+    if (record.seccomp_profile.empty()) {
+        chosen.profile = &seccomp::default_profile();
+    } else if (record.seccomp_profile != "unconfined") {
+        std::string path = userdata + "/" + record.seccomp_profile;
+        chosen.custom = seccomp::parse_profile(read_file(path), path);
+        chosen.profile = &*chosen.custom;
+    }
+}
+
 int64_t unix_now_ns() {
     timespec now{};
     ::clock_gettime(CLOCK_REALTIME, &now);
@@ -129,19 +140,14 @@ int run_once(const StartRequest& request, const std::function<void()>& on_runnin
     try {
         auto spec = nlohmann::json::parse(read_file(paths.spec), nullptr, false);
         if (spec.is_discarded()) throw Error(paths.spec + ": malformed JSON");
-        std::optional<seccomp::Profile> custom_profile;
+        ContainerSeccomp seccomp;
+        load_container_seccomp(record, paths.userdata, seccomp);
         ExecutorOptions options;
+        options.default_seccomp = seccomp.profile;
         options.seccomp_cache_dir = request.run_root;
         options.container_id = record.id;
         options.terminal_input = record.interactive;
         options.forward_signals = request.forward_signals;
-        if (record.seccomp_profile.empty()) {
-            options.default_seccomp = &seccomp::default_profile();
-        } else if (record.seccomp_profile != "unconfined") {
-            std::string path = paths.userdata + "/" + record.seccomp_profile;
-            custom_profile = seccomp::parse_profile(read_file(path), path);
-            options.default_seccomp = &*custom_profile;
-        }
         std::optional<OverlayRootfs> overlay;
         if (record.driver == "overlay") {
             overlay = overlay_of(request.graph_root, record, paths);

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
+#include "engine/seccomp_filter.hpp"
 #include "storage/container_store.hpp"
 
 namespace berth::engine {
@@ -40,6 +42,15 @@ bool container_running(const storage::ContainerRecord& record);
 // Removes a container that is not running (Error with Podman's message when it is and `force` is false).
 void remove_container(const std::string& graph_root, const std::string& name_or_id, bool force,
                       const std::function<void(const std::string&)>& remove_files);
+
+// The seccomp profile a container was created with: berth's default, none ("unconfined"), or the custom profile
+// kept in its userdata (read and checked again here; `custom` holds it while `profile` points at it).
+struct ContainerSeccomp {
+    std::optional<seccomp::Profile> custom;
+    const seccomp::Profile* profile = nullptr;
+};
+void load_container_seccomp(const storage::ContainerRecord& record, const std::string& userdata,
+                            ContainerSeccomp& seccomp);
 
 // Unix time now, in nanoseconds.
 int64_t unix_now_ns();

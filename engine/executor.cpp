@@ -226,20 +226,28 @@ int launch(const ContainerPlan& plan, unsigned long clone_flags, ChildMain child
     return exit_status_from_wait(status);
 }
 
-}  // namespace
-
-int run_container(const nlohmann::json& spec, const std::string& bundle_dir, const ExecutorOptions& options) {
+// The plan of a spec run with these options (the rootfs overlay only for a new container).
+ContainerPlan plan_for(const nlohmann::json& spec, const std::string& bundle_dir, const ExecutorOptions& options,
+                       const OverlayRootfs* overlay) {
     PlanContext context;
     context.host_root = ::geteuid() == 0;
     context.seccomp_cache_dir = options.seccomp_cache_dir;
     context.default_seccomp = options.default_seccomp;
-    context.overlay = options.overlay;
+    context.overlay = overlay;
     ContainerPlan plan = prepare_plan(spec, bundle_dir, context);
     plan.terminal_input = options.terminal_input;
     plan.forward_signals = options.forward_signals;
     plan.finalize();
+    return plan;
+}
+
+}  // namespace
+
+int run_container(const nlohmann::json& spec, const std::string& bundle_dir, const ExecutorOptions& options) {
+    bool host_root = ::geteuid() == 0;
+    ContainerPlan plan = plan_for(spec, bundle_dir, options, options.overlay);
     CgroupLimits cgroups =
-        apply_resource_limits(plan.resources, plan.cgroups_path, default_cgroup_name(options), context.host_root);
+        apply_resource_limits(plan.resources, plan.cgroups_path, default_cgroup_name(options), host_root);
     auto prepare = [&](pid_t child) {
         write_child_id_maps(child, plan);
         try {
@@ -254,14 +262,7 @@ int run_container(const nlohmann::json& spec, const std::string& bundle_dir, con
 
 int exec_in_namespaces(const nlohmann::json& spec, const std::string& bundle_dir, const ExecutorOptions& options,
                        const std::function<void()>& join) {
-    PlanContext context;
-    context.host_root = ::geteuid() == 0;
-    context.seccomp_cache_dir = options.seccomp_cache_dir;
-    context.default_seccomp = options.default_seccomp;
-    ContainerPlan plan = prepare_plan(spec, bundle_dir, context);
-    plan.terminal_input = options.terminal_input;
-    plan.forward_signals = options.forward_signals;
-    plan.finalize();
+    ContainerPlan plan = plan_for(spec, bundle_dir, options, nullptr);
     join();
     return launch(plan, 0, run_exec_child, {}, options.on_start);
 }

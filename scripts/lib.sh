@@ -9,7 +9,8 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config git
   libcli11-dev libssl-dev libtomlplusplus-dev
   libvalijson-dev golang-github-opencontainers-image-spec-dev)
 # What berth uses at run time: id-map helpers, rootfs and network helpers.
-RUNTIME_PACKAGES=(uidmap fuse-overlayfs slirp4netns passt ca-certificates libcurl4 libarchive13 libssl3)
+RUNTIME_PACKAGES=(uidmap fuse-overlayfs slirp4netns passt containernetworking-plugins iptables ca-certificates libcurl4
+  libarchive13 libssl3 catatonit)
 # What the demo needs for its example image and registry (built from busybox-static by tests/fixtures).
 DEMO_PACKAGES=(python3 python3-requests docker-registry busybox-static)
 # What the tests need: GoogleTest, pytest, a real registry, busybox for test images,

@@ -1,45 +1,21 @@
 #include "storage/archive_library.hpp"
 
-#include <dlfcn.h>
-
-#include <mutex>
-#include <string>
-
-#include "common/error.hpp"
+#include "common/shared_library.hpp"
 
 namespace berth::storage {
 namespace {
 
-constexpr const char* library_name = "libarchive.so.13";
-
 ArchiveLibrary load() {
-    void* handle = ::dlopen(library_name, RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr)
-        throw Error(std::string("load ") + library_name + ": " + ::dlerror() + " (install the libarchive13 package)");
-    ArchiveLibrary library{};
-#define BERTH_RESOLVE_ARCHIVE_FUNCTION(name)                                         \
-    library.name = reinterpret_cast<decltype(library.name)>(::dlsym(handle, #name)); \
-    if (library.name == nullptr) throw Error(std::string("load ") + library_name + ": no symbol " #name);
+    SharedLibrary library("libarchive.so.13", "libarchive13");
+    ArchiveLibrary table{};
+#define BERTH_RESOLVE_ARCHIVE_FUNCTION(name) library.resolve(#name, table.name);
     BERTH_ARCHIVE_FUNCTIONS(BERTH_RESOLVE_ARCHIVE_FUNCTION)
 #undef BERTH_RESOLVE_ARCHIVE_FUNCTION
-    return library;  // the handle stays open for the life of the process
+    return table;
 }
 
 }  // namespace
 
-const ArchiveLibrary& libarchive() {
-    static std::once_flag once;
-    static ArchiveLibrary library;
-    static std::string failure;
-    std::call_once(once, [] {
-        try {
-            library = load();
-        } catch (const Error& error) {
-            failure = error.what();
-        }
-    });
-    if (!failure.empty()) throw Error(failure);
-    return library;
-}
+const ArchiveLibrary& libarchive() { return load_once(load); }
 
 }  // namespace berth::storage
