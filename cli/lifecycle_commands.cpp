@@ -95,6 +95,16 @@ int64_t directory_size(const std::string& path) {
     return total;
 }
 
+// Whether a reconciled record is of a container that runs (or is paused).
+bool live(const ContainerRecord& record) {
+    return record.state == ContainerState::running || record.state == ContainerState::paused;
+}
+
+int64_t container_size(const std::string& graph_root, const ContainerRecord& record) {
+    auto paths = storage::ContainerStore(graph_root).paths_of(record.id);
+    return directory_size(record.driver == "vfs" ? paths.rootfs : paths.upper);
+}
+
 json ps_row(const std::string& graph_root, const ContainerRecord& record, const PsFlags& flags) {
     bool exited = record.state == ContainerState::exited || record.state == ContainerState::stopped;
     json row = {{"AutoRemove", record.remove_after_exit},
@@ -109,7 +119,7 @@ json ps_row(const std::string& graph_root, const ContainerRecord& record, const 
                 {"Labels", record.labels.empty() ? json(nullptr) : json(record.labels)},
                 {"Mounts", json::array()},
                 {"Names", {record.name}},
-                {"Pid", engine::container_running(record) ? record.pid : 0},
+                {"Pid", live(record) ? record.pid : 0},
                 {"Ports", engine::ports_json(record)},
                 {"StartedAt", record.started_ns / ns_per_second},
                 {"State", storage::state_name(record.state)},
@@ -120,8 +130,7 @@ json ps_row(const std::string& graph_root, const ContainerRecord& record, const 
                 {"Names_", record.name},
                 {"Ports_", engine::ports_column(record)}};
     if (flags.size) {
-        auto paths = storage::ContainerStore(graph_root).paths_of(record.id);
-        int64_t size = directory_size(record.driver == "vfs" ? paths.rootfs : paths.upper);
+        int64_t size = container_size(graph_root, record);
         row["Size"] = {{"rwSize", size}, {"rootFsSize", size}};
     }
     return row;
@@ -187,31 +196,28 @@ bool filter_matches(const PsFilter& filter, const ContainerRecord& record) {
     return std::all_of(keys.begin(), keys.end(), [](const auto& entry) { return entry.second; });
 }
 
-int run_ps(const PsFlags& flags, const GlobalOptions& globals) {
-    auto filter = parse_ps_filters(flags.filters);
-    auto storage = open_storage(globals, false);
-    std::vector<ContainerRecord> records;
-    for (auto& record : storage::ContainerStore(storage.graph_root).list())
-        records.push_back(engine::reconciled(record));
-    std::reverse(records.begin(), records.end());  // newest first
+// The containers ps shows, newest first. Only records that claim to run are reconciled (reading /proc): an
+// exited or created record is what it says, and `ps -a` with many containers reads each record once.
+std::vector<const ContainerRecord*> ps_selection(std::vector<ContainerRecord>& records, const PsFlags& flags,
+                                                 const PsFilter& filter) {
     bool every = flags.all || flags.latest || flags.last >= 0 || !filter.terms.empty();
-    std::vector<ContainerRecord> shown;
-    for (const auto& record : records) {
-        if (!every && !engine::container_running(record)) continue;
-        if (!filter_matches(filter, record)) continue;
-        shown.push_back(record);
+    std::vector<const ContainerRecord*> shown;
+    for (auto record = records.rbegin(); record != records.rend(); ++record) {
+        if (live(*record)) *record = engine::reconciled(std::move(*record));
+        if (!every && !live(*record)) continue;
+        if (!filter_matches(filter, *record)) continue;
+        shown.push_back(&*record);
     }
     if (flags.latest && shown.size() > 1) shown.resize(1);
     if (flags.last >= 0 && shown.size() > static_cast<size_t>(flags.last))
         shown.resize(static_cast<size_t>(flags.last));
+    return shown;
+}
 
-    if (flags.quiet) {
-        for (const auto& record : shown)
-            std::printf("%s\n", flags.no_trunc ? record.id.c_str() : record.id.substr(0, 12).c_str());
-        return 0;
-    }
+int print_ps_formatted(const std::vector<const ContainerRecord*>& shown, const std::string& graph_root,
+                       const PsFlags& flags) {
     json rows = json::array();
-    for (const auto& record : shown) rows.push_back(ps_row(storage.graph_root, record, flags));
+    for (const auto* record : shown) rows.push_back(ps_row(graph_root, *record, flags));
     if (flags.format == "json") {
         for (auto& row : rows) {
             row.erase("ID");
@@ -221,25 +227,39 @@ int run_ps(const PsFlags& flags, const GlobalOptions& globals) {
         std::printf("%s\n", rows.dump(4).c_str());
         return 0;
     }
-    if (!flags.format.empty()) {
-        std::string format = flags.format;
-        if (format.starts_with("table ")) format = format.substr(6);
-        for (auto row : rows) {
-            row["Names"] = row["Names_"];
-            row["Ports"] = row["Ports_"];
-            std::printf("%s\n", render_template(format, row).c_str());
-        }
+    std::string format = flags.format;
+    if (format.starts_with("table ")) format = format.substr(6);
+    for (auto& row : rows) {
+        row["Names"] = row["Names_"];
+        row["Ports"] = row["Ports_"];
+        std::printf("%s\n", render_template(format, row).c_str());
+    }
+    return 0;
+}
+
+int run_ps(const PsFlags& flags, const GlobalOptions& globals) {
+    auto filter = parse_ps_filters(flags.filters);
+    auto storage = open_storage(globals, false);
+    auto records = storage::ContainerStore(storage.graph_root).list();
+    auto shown = ps_selection(records, flags, filter);
+    if (flags.quiet) {
+        std::string out;
+        for (const auto* record : shown) out.append(record->id, 0, flags.no_trunc ? record->id.size() : 12) += '\n';
+        std::fputs(out.c_str(), stdout);
         return 0;
     }
+    if (!flags.format.empty()) return print_ps_formatted(shown, storage.graph_root, flags);
     std::vector<std::vector<std::string>> table{
         {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
     if (flags.size) table.front().push_back("SIZE");
-    for (size_t index = 0; index < shown.size(); ++index) {
-        const auto& record = shown[index];
-        const auto& row = rows[index];
-        table.push_back({row["ID"], record.image_name, command_text(record, flags.no_trunc), row["CreatedAt"],
-                         row["Status"], engine::ports_column(record), record.name});
-        if (flags.size) table.back().push_back(human_size(row["Size"]["rwSize"].get<uint64_t>()));
+    table.reserve(shown.size() + 1);
+    auto now = now_seconds();
+    for (const auto* record : shown) {
+        table.push_back({flags.no_trunc ? record->id : record->id.substr(0, 12), record->image_name,
+                         command_text(*record, flags.no_trunc), human_age(now - record->created_ns / ns_per_second),
+                         status_text(*record), engine::ports_column(*record), record->name});
+        if (flags.size)
+            table.back().push_back(human_size(static_cast<uint64_t>(container_size(storage.graph_root, *record))));
     }
     std::fputs(format_table(table).c_str(), stdout);
     return 0;

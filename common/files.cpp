@@ -185,6 +185,23 @@ void remove_tree_at(int dir_fd, const std::string& name, const std::string& path
     remove_entry_at(dir_fd, name, path);
 }
 
+bool read_regular_file_at(int dir_fd, const std::string& name, const std::string& path, std::string& content) {
+    UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        if (errno == ENOENT) return false;
+        throw_last_errno("open " + path);
+    }
+    char buffer[8192];
+    content.clear();  // keeps its memory
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_last_errno("read " + path);
+        content.append(buffer, static_cast<size_t>(n));
+        if (static_cast<size_t>(n) < sizeof buffer) return true;
+    }
+}
+
 std::vector<std::string> list_directory_at(int dir_fd, const std::string& path) {
     // A directory stream of its own (readdir's position is shared by duplicates), read from the start.
     UniqueFd listing_fd(::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));

@@ -47,6 +47,11 @@ void remove_tree(const std::string& path);
 // looked up, so a symlink among the parents cannot lead the removal elsewhere.
 void remove_tree_at(int dir_fd, const std::string& name, const std::string& path);
 
+// Reads the whole regular file `name` under the directory `dir_fd` into `content` (whose memory is reused), or
+// returns false when it does not exist; `path` names it in errors. A short read is taken as the end, which holds
+// for regular files: small ones take one read.
+bool read_regular_file_at(int dir_fd, const std::string& name, const std::string& path, std::string& content);
+
 // The sorted names in the directory `dir_fd` (without "." and ".."); `path` names it in errors.
 std::vector<std::string> list_directory_at(int dir_fd, const std::string& path);
 

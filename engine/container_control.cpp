@@ -92,16 +92,7 @@ void rename_container(const std::string& graph_root, const std::string& name_or_
     storage::ContainerStore store(graph_root);
     auto lock = store.lock_exclusive();
     auto record = find_container(graph_root, name_or_id);
-    if (!storage::valid_container_name(new_name))
-        throw Error("container name \"" + new_name +
-                    "\": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid "
-                    "argument");
-    for (const auto& other : store.list())
-        if (other.name == new_name && other.id != record.id)
-            throw Error("the container name \"" + new_name + "\" is already in use by " + other.id +
-                        ". You have to remove that container to be able to reuse that name: that name is already "
-                        "in use");
-    store.update(record.id, [&](storage::ContainerRecord& renamed) { renamed.name = new_name; });
+    store.rename(record.id, new_name);
 }
 
 }  // namespace berth::engine

@@ -32,11 +32,9 @@ nlohmann::json image_config_of(const std::string& graph_root, const storage::Ima
 }
 
 std::string free_name(const storage::ContainerStore& store) {
-    auto taken = store.list();
     for (int attempt = 0; attempt < name_attempts; ++attempt) {
         std::string name = storage::random_container_name();
-        if (std::none_of(taken.begin(), taken.end(), [&](const auto& record) { return record.name == name; }))
-            return name;
+        if (!store.find(name)) return name;
     }
     return storage::random_container_name() + "_" + storage::new_container_id().substr(0, 6);
 }

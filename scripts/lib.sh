@@ -14,10 +14,11 @@ RUNTIME_PACKAGES=(uidmap fuse-overlayfs slirp4netns passt containernetworking-pl
 # What the demo needs for its example image and registry (built from busybox-static by tests/fixtures).
 DEMO_PACKAGES=(python3 python3-requests docker-registry busybox-static)
 # What the tests need: GoogleTest, pytest, a real registry, busybox for test images,
-# the shells and man for completion and man-page tests, the runtime-spec schema and a validator for it.
+# the shells and man for completion and man-page tests, the runtime-spec schema and a validator for it, ip for
+# the network tests.
 TEST_PACKAGES=(libgtest-dev libgmock-dev python3 python3-pytest python3-requests
   docker-registry busybox-static zstd openssl util-linux passwd
-  bash-completion man-db groff-base clang-format zsh fish tmux python3-yaml
+  bash-completion man-db groff-base clang-format zsh fish tmux python3-yaml iproute2
   golang-github-opencontainers-specs-dev python3-jsonschema)
 
 as_root() {

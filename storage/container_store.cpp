@@ -2,14 +2,18 @@
 
 #include <sys/random.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/log.hpp"
+#include "common/unique_fd.hpp"
+#include "storage/container_record_codec.hpp"
 
 namespace berth::storage {
 namespace {
@@ -17,6 +21,12 @@ namespace {
 constexpr size_t id_length = 64;
 constexpr size_t minimum_id_prefix = 1;
 constexpr const char* record_file = "container.json";
+constexpr const char* names_directory = "names";  // <name> -> symlink to the id of the container of that name
+
+std::string already_in_use(const std::string& name, const std::string& id) {
+    return "the container name \"" + name + "\" is already in use by " + id +
+           ". You have to remove that container to be able to reuse that name: that name is already in use";
+}
 
 bool is_lower_hex(std::string_view text) {
     return std::all_of(text.begin(), text.end(),
@@ -24,110 +34,6 @@ bool is_lower_hex(std::string_view text) {
 }
 
 bool is_container_id(std::string_view text) { return text.size() == id_length && is_lower_hex(text); }
-
-nlohmann::json ports_to_json(const std::vector<PublishedPort>& ports) {
-    auto json = nlohmann::json::array();
-    for (const auto& port : ports)
-        json.push_back({{"host_ip", port.host_ip},
-                        {"container_port", port.container_port},
-                        {"host_port", port.host_port},
-                        {"range", port.range},
-                        {"protocol", port.protocol}});
-    return json;
-}
-
-std::vector<PublishedPort> ports_from_json(const nlohmann::json& json) {
-    std::vector<PublishedPort> ports;
-    if (!json.is_array()) return ports;
-    for (const auto& item : json) {
-        PublishedPort port;
-        port.host_ip = item.value("host_ip", "");
-        port.container_port = item.value("container_port", uint16_t{0});
-        port.host_port = item.value("host_port", uint16_t{0});
-        port.range = item.value("range", uint16_t{1});
-        port.protocol = item.value("protocol", "tcp");
-        ports.push_back(port);
-    }
-    return ports;
-}
-
-nlohmann::json record_to_json(const ContainerRecord& record) {
-    return nlohmann::json{
-        {"id", record.id},
-        {"name", record.name},
-        {"image_id", record.image_id},
-        {"image_name", record.image_name},
-        {"command", record.command},
-        {"created_ns", record.created_ns},
-        {"labels", record.labels},
-        {"driver", record.driver},
-        {"layers", record.layers},
-        {"remove_after_exit", record.remove_after_exit},
-        {"stop_signal", record.stop_signal},
-        {"tty", record.tty},
-        {"interactive", record.interactive},
-        {"rootless", record.rootless},
-        {"seccomp_profile", record.seccomp_profile},
-        {"restart_policy", record.restart_policy},
-        {"restart_max", record.restart_max},
-        {"restart_count", record.restart_count},
-        {"stopped_by_user", record.stopped_by_user},
-        {"log_max_size", record.log_max_size},
-        {"network", record.network},
-        {"ports", ports_to_json(record.ports)},
-        {"state", state_name(record.state)},
-        {"pid", record.pid},
-        {"pid_start_time", record.pid_start_time},
-        {"monitor_pid", record.monitor_pid},
-        {"monitor_start_time", record.monitor_start_time},
-        {"boot_id", record.boot_id},
-        {"started_ns", record.started_ns},
-        {"finished_ns", record.finished_ns},
-        {"exit_code", record.exit_code},
-        {"error", record.error},
-    };
-}
-
-ContainerRecord record_from_json(const nlohmann::json& json) {
-    if (!json.is_object()) throw Error("not a JSON object");
-    ContainerRecord record;
-    record.id = json.at("id").get<std::string>();
-    if (!is_container_id(record.id)) throw Error("id \"" + record.id + "\" is not 64 hex digits");
-    record.name = json.at("name").get<std::string>();
-    record.image_id = json.value("image_id", "");
-    record.image_name = json.value("image_name", "");
-    record.command = json.value("command", std::vector<std::string>{});
-    record.created_ns = json.value("created_ns", int64_t{0});
-    record.labels = json.value("labels", std::map<std::string, std::string>{});
-    record.driver = json.value("driver", "overlay");
-    record.layers = json.value("layers", std::vector<std::string>{});
-    record.remove_after_exit = json.value("remove_after_exit", false);
-    record.stop_signal = json.value("stop_signal", "SIGTERM");
-    record.tty = json.value("tty", false);
-    record.interactive = json.value("interactive", false);
-    record.rootless = json.value("rootless", false);
-    record.seccomp_profile = json.value("seccomp_profile", "");
-    record.restart_policy = json.value("restart_policy", "no");
-    record.restart_max = json.value("restart_max", 0);
-    record.restart_count = json.value("restart_count", 0);
-    record.stopped_by_user = json.value("stopped_by_user", false);
-    record.log_max_size = json.value("log_max_size", uint64_t{0});
-    record.network = json.value("network", "");
-    if (auto ports = json.find("ports"); ports != json.end()) record.ports = ports_from_json(*ports);
-    auto state = parse_state(json.value("state", "created"));
-    if (!state) throw Error("unknown state \"" + json.value("state", "") + "\"");
-    record.state = *state;
-    record.pid = json.value("pid", 0);
-    record.pid_start_time = json.value("pid_start_time", uint64_t{0});
-    record.monitor_pid = json.value("monitor_pid", 0);
-    record.monitor_start_time = json.value("monitor_start_time", uint64_t{0});
-    record.boot_id = json.value("boot_id", "");
-    record.started_ns = json.value("started_ns", int64_t{0});
-    record.finished_ns = json.value("finished_ns", int64_t{0});
-    record.exit_code = json.value("exit_code", 0);
-    record.error = json.value("error", "");
-    return record;
-}
 
 void fill_random(unsigned char* bytes, size_t size) {
     size_t done = 0;
@@ -160,7 +66,9 @@ std::optional<ContainerState> parse_state(const std::string& name) {
 }
 
 ContainerStore::ContainerStore(std::string graph_root)
-    : containers_dir_(graph_root + "/containers"), lock_path_(graph_root + "/containers.lock") {}
+    : containers_dir_(graph_root + "/containers"),
+      names_dir_(containers_dir_ + "/" + names_directory),
+      lock_path_(graph_root + "/containers.lock") {}
 
 ContainerPaths ContainerStore::paths_of(const std::string& id) const {
     ContainerPaths paths;
@@ -191,11 +99,20 @@ FileLock ContainerStore::lock_for_change() const {
 }
 
 std::optional<ContainerRecord> ContainerStore::load(const std::string& id) const {
-    auto path = paths_of(id).record;
-    auto text = read_file_if_exists(path);
-    if (!text) return std::nullopt;
+    UniqueFd directory(::open(containers_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!directory) {
+        if (errno == ENOENT) return std::nullopt;
+        throw_last_errno("open " + containers_dir_);
+    }
+    return load_at(directory.get(), id);
+}
+
+std::optional<ContainerRecord> ContainerStore::load_at(int containers_fd, const std::string& id) const {
+    auto path = containers_dir_ + "/" + id + "/" + record_file;
+    thread_local std::string text;  // one buffer for every record a listing reads
+    if (!read_regular_file_at(containers_fd, id + "/" + record_file, path, text)) return std::nullopt;
     try {
-        return record_from_json(nlohmann::json::parse(*text));
+        return decode_container_record(text);
     } catch (const std::exception& error) {
         log_warning("container record " + path + " is unreadable, skipping it: " + error.what());
         return std::nullopt;
@@ -205,29 +122,26 @@ std::optional<ContainerRecord> ContainerStore::load(const std::string& id) const
 // A container's first record is durable; its state changes (running, exited, pids) are atomic only: after a power
 // loss the pids and state of that boot mean nothing anyway, and reconciliation reads them as exited.
 void ContainerStore::write(const ContainerRecord& record, Durability durability) const {
-    write_file_atomic(paths_of(record.id).record, record_to_json(record).dump(), 0600, durability);
+    write_file_atomic(paths_of(record.id).record, encode_container_record(record), 0600, durability);
 }
 
 ContainerRecord ContainerStore::create(ContainerRecord record, const Prepare& prepare) {
     if (!is_container_id(record.id)) throw Error("container id \"" + record.id + "\" is not 64 hex digits");
-    if (!valid_container_name(record.name))
-        throw Error("container name \"" + record.name +
-                    "\": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid "
-                    "argument");
+    check_name(record.name);
     auto lock = lock_for_change();
-    for (const auto& other : list())
-        if (other.name == record.name)
-            throw Error("creating container storage: the container name \"" + record.name + "\" is already in use by " +
-                        other.id +
-                        ". You have to remove that container to be able to reuse that name: that name is already "
-                        "in use");
+    index_names();
+    if (auto other = named(record.name))
+        throw Error("creating container storage: " + already_in_use(record.name, other->id));
     auto paths = paths_of(record.id);
     if (path_exists(paths.directory)) throw Error("container " + record.id + " already exists");
     make_directories(paths.userdata, 0700);
     try {
         if (prepare) prepare(paths, record);
+        // The name first: a crash before the record leaves a name pointing at no record, which counts as free.
+        link_name(record.name, record.id, Durability::durable);
         write(record, Durability::durable);
     } catch (...) {
+        unlink_name(record.name, record.id);
         try {
             remove_tree(paths.directory);
         } catch (const std::exception& error) {
@@ -238,16 +152,46 @@ ContainerRecord ContainerStore::create(ContainerRecord record, const Prepare& pr
     return record;
 }
 
+std::vector<std::string> ContainerStore::ids() const {
+    std::vector<std::string> ids;
+    for (auto& entry : list_directory(containers_dir_))
+        if (is_container_id(entry)) ids.push_back(std::move(entry));
+    return ids;
+}
+
 std::vector<ContainerRecord> ContainerStore::list() const {
     auto lock = lock_for_reading();
     std::vector<ContainerRecord> records;
-    for (const auto& entry : list_directory(containers_dir_)) {
-        if (!is_container_id(entry)) continue;
-        if (auto record = load(entry)) records.push_back(std::move(*record));
+    UniqueFd directory(::open(containers_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!directory) {
+        if (errno == ENOENT) return records;
+        throw_last_errno("open " + containers_dir_);
     }
-    std::sort(records.begin(), records.end(), [](const ContainerRecord& a, const ContainerRecord& b) {
-        return a.created_ns != b.created_ns ? a.created_ns < b.created_ns : a.id < b.id;
+    auto entries = list_directory_at(directory.get(), containers_dir_);
+    records.reserve(entries.size());  // records are large: growing the vector would copy them into new pages
+    for (const auto& entry : entries) {
+        if (!is_container_id(entry)) continue;
+        if (auto record = load_at(directory.get(), entry)) records.push_back(std::move(*record));
+    }
+    // Sorted by creation through an index, then put in place by swaps along the permutation's cycles: sorting the
+    // records themselves moves each one many times.
+    std::vector<size_t> order(records.size());
+    for (size_t index = 0; index < order.size(); ++index) order[index] = index;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return records[a].created_ns != records[b].created_ns ? records[a].created_ns < records[b].created_ns
+                                                              : records[a].id < records[b].id;
     });
+    for (size_t start = 0; start < order.size(); ++start) {
+        // order[i] is where position i's record is; follow the cycle through start, marking done ones with i.
+        size_t current = start;
+        while (order[current] != start) {
+            size_t next = order[current];
+            std::swap(records[current], records[next]);
+            order[current] = current;
+            current = next;
+        }
+        order[current] = current;
+    }
     return records;
 }
 
@@ -255,27 +199,46 @@ std::optional<ContainerRecord> ContainerStore::find(const std::string& name_or_i
     auto lock = lock_for_reading();
     if (is_container_id(name_or_id))
         if (auto record = load(name_or_id)) return record;
-    auto records = list();
-    for (const auto& record : records)
-        if (record.name == name_or_id) return record;
+    if (auto record = named(name_or_id)) return record;
     if (name_or_id.size() < minimum_id_prefix || !is_lower_hex(name_or_id)) return std::nullopt;
     std::optional<ContainerRecord> found;
-    for (const auto& record : records) {
-        if (!record.id.starts_with(name_or_id)) continue;
+    for (const auto& id : ids()) {
+        if (!id.starts_with(name_or_id)) continue;
+        auto record = load(id);
+        if (!record) continue;
         if (found)
             throw Error("more than one result for container ID " + name_or_id +
                         ": multiple containers match the prefix");
-        found = record;
+        found = std::move(record);
     }
     return found;
+}
+
+ContainerRecord ContainerStore::rename(const std::string& id, const std::string& new_name) {
+    check_name(new_name);
+    auto lock = lock_for_change();
+    index_names();
+    auto record = load(id);
+    if (!record) throw Error("no container with ID " + id + " found in storage: no such container");
+    if (auto other = named(new_name); other && other->id != id) throw Error(already_in_use(new_name, other->id));
+    std::string old_name = record->name;
+    // The new name, the record, then the old name goes: at every step each name points at its record or at a
+    // record of another name, which counts as free.
+    link_name(new_name, id, Durability::atomic);
+    record->name = new_name;
+    write(*record, Durability::atomic);
+    if (old_name != new_name) unlink_name(old_name, id);
+    return *record;
 }
 
 ContainerRecord ContainerStore::update(const std::string& id, const std::function<void(ContainerRecord&)>& change) {
     auto lock = lock_for_change();
     auto record = load(id);
     if (!record) throw Error("no container with ID " + id + " found in storage: no such container");
+    std::string name = record->name;
     change(*record);
     record->id = id;
+    record->name = name;  // a name changes only by rename(), which keeps the name index
     write(*record, Durability::atomic);
     return *record;
 }
@@ -284,8 +247,10 @@ void ContainerStore::remove(const std::string& id, const std::function<void(cons
     auto paths = paths_of(id);
     {
         auto lock = lock_for_change();
+        auto record = load(id);
         // The record goes first: from then on nobody lists the container, whatever happens to its files.
         if (::unlink(paths.record.c_str()) != 0 && errno != ENOENT) throw_last_errno("remove " + paths.record);
+        if (record) unlink_name(record->name, id);
     }
     if (path_exists(paths.directory)) remove_files(paths.directory);
 }
@@ -294,6 +259,72 @@ std::vector<std::string> ContainerStore::images_in_use() const {
     std::vector<std::string> images;
     for (const auto& record : list()) images.push_back(record.image_id);
     return images;
+}
+
+void ContainerStore::check_name(const std::string& name) {
+    if (!valid_container_name(name))
+        throw Error("container name \"" + name + "\": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument");
+}
+
+std::optional<ContainerRecord> ContainerStore::named(const std::string& name) const {
+    if (!valid_container_name(name)) return std::nullopt;
+    if (!path_exists(names_dir_)) {  // a store from before the index: look at every record
+        for (auto& record : list())
+            if (record.name == name) return std::move(record);
+        return std::nullopt;
+    }
+    char target[id_length + 2] = {};
+    ssize_t length = ::readlink((names_dir_ + "/" + name).c_str(), target, sizeof target - 1);
+    if (length < 0) {
+        if (errno == ENOENT) return std::nullopt;
+        throw_last_errno("read the name " + names_dir_ + "/" + name);
+    }
+    std::string id(target, static_cast<size_t>(length));
+    if (!is_container_id(id)) return std::nullopt;
+    auto record = load(id);
+    if (!record || record->name != name) return std::nullopt;  // left behind by a crash: the name is free
+    return record;
+}
+
+// The index of names is built once, from every record, the first time the store changes after it was created
+// without one; the directory appears whole (built aside, then renamed), so no reader sees half of it.
+void ContainerStore::index_names() const {
+    if (path_exists(names_dir_)) return;
+    make_directories(containers_dir_, 0700);
+    std::string building = names_dir_ + ".tmp-" + std::to_string(::getpid());
+    remove_tree(building);
+    make_directories(building, 0700);
+    for (const auto& record : list()) {
+        std::string link = building + "/" + record.name;
+        if (::symlink(record.id.c_str(), link.c_str()) != 0 && errno != EEXIST) throw_last_errno("create " + link);
+    }
+    if (::rename(building.c_str(), names_dir_.c_str()) != 0) {
+        int error = errno;
+        remove_tree(building);
+        throw_errno("rename " + building + " to " + names_dir_, error);
+    }
+}
+
+void ContainerStore::link_name(const std::string& name, const std::string& id, Durability durability) const {
+    std::string link = names_dir_ + "/" + name;
+    std::string temporary = names_dir_ + "/.tmp-" + std::to_string(::getpid());
+    ::unlink(temporary.c_str());
+    if (::symlink(id.c_str(), temporary.c_str()) != 0) throw_last_errno("create " + temporary);
+    if (::rename(temporary.c_str(), link.c_str()) != 0) {
+        int error = errno;
+        ::unlink(temporary.c_str());
+        throw_errno("rename " + temporary + " to " + link, error);
+    }
+    if (durability == Durability::atomic) return;
+    UniqueFd directory(::open(names_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (directory && ::fsync(directory.get()) != 0) throw_last_errno("fsync " + names_dir_);
+}
+
+void ContainerStore::unlink_name(const std::string& name, const std::string& id) const {
+    std::string link = names_dir_ + "/" + name;
+    char target[id_length + 2] = {};
+    ssize_t length = ::readlink(link.c_str(), target, sizeof target - 1);
+    if (length >= 0 && std::string_view(target, static_cast<size_t>(length)) == id) ::unlink(link.c_str());
 }
 
 std::string new_container_id() {

@@ -103,8 +103,11 @@ public:
     // A container by full id, name, or unique id prefix. Nothing when none matches; Error for an ambiguous prefix.
     std::optional<ContainerRecord> find(const std::string& name_or_id) const;
 
-    // Changes a record under the exclusive lock: `change` gets the current record and edits it. Throws Error
-    // when the container no longer exists.
+    // Gives a container a new name under the exclusive lock; Podman's message when another container has it.
+    ContainerRecord rename(const std::string& id, const std::string& new_name);
+
+    // Changes a record under the exclusive lock: `change` gets the current record and edits it (all but the name,
+    // which rename() changes). Throws Error when the container no longer exists.
     ContainerRecord update(const std::string& id, const std::function<void(ContainerRecord&)>& change);
 
     // Removes the record first (the container is gone for everyone at once), then its directory; `remove_files`
@@ -121,9 +124,20 @@ private:
     FileLock lock_for_reading() const;
     FileLock lock_for_change() const;
     std::optional<ContainerRecord> load(const std::string& id) const;
+    std::optional<ContainerRecord> load_at(int containers_fd, const std::string& id) const;
     void write(const ContainerRecord& record, Durability durability) const;
+    std::vector<std::string> ids() const;  // the ids of the containers' directories, unread
+
+    // Names: <containers>/names/<name> is a symlink to the id of the container that has the name, so that
+    // finding a container by name and checking a new name read one record, not all of them.
+    static void check_name(const std::string& name);
+    std::optional<ContainerRecord> named(const std::string& name) const;
+    void index_names() const;
+    void link_name(const std::string& name, const std::string& id, Durability durability) const;
+    void unlink_name(const std::string& name, const std::string& id) const;
 
     std::string containers_dir_;
+    std::string names_dir_;
     std::string lock_path_;
 };
 

@@ -22,7 +22,7 @@ import pytest
 
 from fixtures import oci
 from fixtures.registry import Registry
-from fixtures.runner import Berth, mounts_below
+from fixtures.runner import Berth, container_leftovers, mounts_below
 from fixtures.spec_schema import load_validator, schema_errors
 
 PODMAN_DEFAULT_CAPS = "00000000800405fb"
@@ -244,7 +244,7 @@ def test_files_written_belong_to_mapped_ids_and_survive_a_restart(berth):
 
 def test_rm_leaves_no_container_and_no_mount(berth):
     run(berth, "--name", "gone", berth.image, "true")
-    assert not list((berth.root / "containers").iterdir()) if (berth.root / "containers").exists() else True
+    assert container_leftovers(berth.root) == []
     assert mounts_below(berth.base) == []
     assert berth.run("rm", "gone", check=False).returncode == 1
 

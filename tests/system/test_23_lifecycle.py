@@ -16,7 +16,7 @@ import pytest
 
 from fixtures import oci
 from fixtures.registry import Registry
-from fixtures.runner import Berth, mounts_below
+from fixtures.runner import Berth, container_leftovers, mounts_below
 
 TICKER = "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"
 
@@ -172,7 +172,7 @@ def test_rm_with_detach_leaves_nothing(berth):
     berth.run("run", "-d", "--rm", "--name", "brief", berth.image, "sh", "-c", "sleep 0.3")
     assert wait_until(lambda: berth.run("ps", "-a", "-q").stdout == "")
     assert wait_until(lambda: berth_processes(berth) == [])
-    assert not any((berth.root / "containers").iterdir())
+    assert container_leftovers(berth.root) == []
 
 
 def test_sigkill_of_the_monitor(berth):

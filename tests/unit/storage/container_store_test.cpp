@@ -109,6 +109,71 @@ TEST_F(ContainerStoreTest, UpdateChangesOneRecordAndRemoveTakesItAway) {
               std::string::npos);
 }
 
+TEST_F(ContainerStoreTest, RenameMovesTheNameAndRemoveFreesIt) {
+    auto alpha = store.create(record_named("alpha"));
+    auto beta = store.create(record_named("beta"));
+    store.rename(alpha.id, "gamma");
+    EXPECT_EQ(store.find("gamma")->id, alpha.id);
+    EXPECT_FALSE(store.find("alpha").has_value());
+    auto again = store.create(record_named("alpha"));  // the old name is free
+    EXPECT_NE(error_of([&] { store.rename(alpha.id, "beta"); }).find("is already in use by " + beta.id),
+              std::string::npos);
+    EXPECT_EQ(store.find("gamma")->id, alpha.id);
+    store.update(alpha.id, [](ContainerRecord& changed) { changed.name = "sneaky"; });  // only rename renames
+    EXPECT_EQ(store.find("gamma")->id, alpha.id);
+    EXPECT_FALSE(store.find("sneaky").has_value());
+    store.remove(again.id, remove_tree);
+    EXPECT_FALSE(store.find("alpha").has_value());
+    EXPECT_EQ(store.create(record_named("alpha")).name, "alpha");
+}
+
+TEST_F(ContainerStoreTest, ANameLeftBehindByACrashIsFree) {
+    auto web = store.create(record_named("web"));
+    std::string names = store.containers_dir() + "/names";
+    // A crash between the name and the record of a create: the name points at no record.
+    ASSERT_EQ(::symlink(new_container_id().c_str(), (names + "/ghost").c_str()), 0);
+    // A crash in the middle of a rename: the name points at a record of another name.
+    ASSERT_EQ(::symlink(web.id.c_str(), (names + "/half").c_str()), 0);
+    EXPECT_FALSE(store.find("ghost").has_value());
+    EXPECT_FALSE(store.find("half").has_value());
+    EXPECT_EQ(store.create(record_named("ghost")).name, "ghost");
+    EXPECT_EQ(store.create(record_named("half")).name, "half");
+    EXPECT_EQ(store.find("web")->id, web.id);
+    EXPECT_EQ(store.list().size(), 3u);
+}
+
+TEST_F(ContainerStoreTest, AStoreWithoutTheNameIndexGetsOneAndKeepsItsNames) {
+    auto old = store.create(record_named("old"));
+    remove_tree(store.containers_dir() + "/names");  // a store written before the index
+    EXPECT_EQ(store.find("old")->id, old.id);
+    EXPECT_NE(error_of([&] { store.create(record_named("old")); }).find("is already in use by " + old.id),
+              std::string::npos);
+    EXPECT_TRUE(path_exists(store.containers_dir() + "/names/old"));
+    store.create(record_named("new"));
+    EXPECT_EQ(store.list().size(), 2u);
+}
+
+TEST_F(ContainerStoreTest, ListIsOldestFirstWhateverTheDirectoryOrder) {
+    // Creation times in an order unrelated to the ids (the directory's order), ties broken by id.
+    const int64_t times[] = {50, 10, 40, 10, 30, 20, 60, 0, 20, 45, 5, 15};
+    for (size_t index = 0; index < std::size(times); ++index) {
+        auto record = record_named("c" + std::to_string(index));
+        record.created_ns = times[index];
+        store.create(record);
+    }
+    auto listed = store.list();
+    ASSERT_EQ(listed.size(), std::size(times));
+    for (size_t index = 1; index < listed.size(); ++index) {
+        const auto& before = listed[index - 1];
+        const auto& after = listed[index];
+        EXPECT_TRUE(before.created_ns < after.created_ns ||
+                    (before.created_ns == after.created_ns && before.id < after.id));
+    }
+    std::set<std::string> names;
+    for (const auto& record : listed) names.insert(record.name);
+    EXPECT_EQ(names.size(), std::size(times));
+}
+
 TEST_F(ContainerStoreTest, AnAmbiguousPrefixIsAnError) {
     // Ids that share their first digit, made by hand.
     auto a = record_named("a");
