@@ -209,7 +209,9 @@ def test_unknown_containers_are_clear_errors(berth):
 
 
 def test_parallel_run_stop_rm_loops_keep_state_consistent(berth):
-    def loop(index: int) -> list[str]:
+    loops = 20
+
+    def loop(index: int) -> tuple[list[str], bool]:
         names = []
         for round_ in range(3):
             name = f"c{index}-{round_}"
@@ -218,18 +220,25 @@ def test_parallel_run_stop_rm_loops_keep_state_consistent(berth):
                 berth.run("stop", "-t", "0", name)
             berth.run("rm", "-f", name)
             names.append(name)
+        # Every loop wants this name once: exactly one gets it, the others get Podman's error.
+        contested = berth.run("create", "--name", "contested", berth.image, "true", check=False)
+        assert contested.returncode in (0, 125), contested
+        if contested.returncode:
+            assert 'the container name "contested" is already in use by' in contested.stderr
         berth.run("run", "-d", "--name", f"keep{index}", berth.image, "sleep", "30")
-        return names
+        return names, contested.returncode == 0
 
-    with ThreadPoolExecutor(max_workers=10) as pool:
-        list(pool.map(loop, range(10)))
+    with ThreadPoolExecutor(max_workers=loops) as pool:
+        results = list(pool.map(loop, range(loops)))
+    assert sum(won for _, won in results) == 1
     names = sorted(berth.run("ps", "-a", "--format", "{{.Names}}").stdout.split())
-    assert names == sorted(f"keep{i}" for i in range(10))
-    assert berth.run("ps", "--format", "{{.State}}").stdout.split() == ["running"] * 10
+    assert names == sorted([f"keep{i}" for i in range(loops)] + ["contested"])
+    assert berth.run("ps", "--format", "{{.State}}").stdout.split() == ["running"] * loops
     berth.run("rm", "-a", "-f")
     assert berth.run("ps", "-a", "-q").stdout == ""
     assert wait_until(lambda: berth_processes(berth) == [])
     assert mounts_below(berth.base) == []
+    assert container_leftovers(berth.root) == []
 
 
 def test_top_pause_and_unpause(berth):
