@@ -9,6 +9,7 @@ Usage: scripts/demo-containers.py BERTH   (scripts/demo runs it)
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -28,6 +29,14 @@ def berth(binary: str, store: Path, *args: str, check: bool = True) -> subproces
     return result
 
 
+def wait_for_output(binary: str, store: Path, name: str, text: str, seconds: float = 10) -> None:
+    """Waits, quietly, until the container's log holds `text`."""
+    argv = [binary, "--root", str(store / "root"), "--runroot", str(store / "run"), "logs", name]
+    deadline = time.monotonic() + seconds
+    while text not in subprocess.run(argv, text=True, capture_output=True).stdout and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def main() -> int:
     binary = sys.argv[1]
     with Registry() as registry, tempfile.TemporaryDirectory(prefix="berth-demo-") as tmp:
@@ -42,7 +51,8 @@ def main() -> int:
               "for i in 1 2 3; do echo tick $i; sleep 0.2; done; sleep 100")
         berth(binary, store, "ps")
         berth(binary, store, "exec", "ticker", "ps")
-        berth(binary, store, "logs", "--tail", "3", "ticker")
+        wait_for_output(binary, store, "ticker", "tick 3")
+        berth(binary, store, "logs", "--tail", "2", "ticker")
         berth(binary, store, "stop", "-t", "1", "ticker")
         berth(binary, store, "ps", "-a")
         berth(binary, store, "rm", "ticker")
