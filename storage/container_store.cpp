@@ -98,19 +98,13 @@ FileLock ContainerStore::lock_for_change() const {
     return lock_exclusive();
 }
 
-std::optional<ContainerRecord> ContainerStore::load(const std::string& id) const {
-    UniqueFd directory(::open(containers_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!directory) {
-        if (errno == ENOENT) return std::nullopt;
-        throw_last_errno("open " + containers_dir_);
-    }
-    return load_at(directory.get(), id);
-}
+std::optional<ContainerRecord> ContainerStore::load(const std::string& id) const { return load_at(AT_FDCWD, id); }
 
 std::optional<ContainerRecord> ContainerStore::load_at(int containers_fd, const std::string& id) const {
     auto path = containers_dir_ + "/" + id + "/" + record_file;
     thread_local std::string text;  // one buffer for every record a listing reads
-    if (!read_regular_file_at(containers_fd, id + "/" + record_file, path, text)) return std::nullopt;
+    auto name = containers_fd == AT_FDCWD ? path : id + "/" + record_file;
+    if (!read_regular_file_at(containers_fd, name, path, text)) return std::nullopt;
     try {
         return decode_container_record(text);
     } catch (const std::exception& error) {

@@ -124,6 +124,7 @@ private:
     FileLock lock_for_reading() const;
     FileLock lock_for_change() const;
     std::optional<ContainerRecord> load(const std::string& id) const;
+    // `containers_fd` is the containers directory, or AT_FDCWD to read by the full path.
     std::optional<ContainerRecord> load_at(int containers_fd, const std::string& id) const;
     void write(const ContainerRecord& record, Durability durability) const;
     std::vector<std::string> ids() const;  // the ids of the containers' directories, unread

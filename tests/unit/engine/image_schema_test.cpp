@@ -12,6 +12,7 @@
 #include "common/error.hpp"
 #include "engine/image_manifest.hpp"
 #include "registry/media_types.hpp"
+#include "tests/unit/error_of.hpp"
 
 namespace berth::engine {
 namespace {
@@ -30,14 +31,7 @@ const std::string index_error = index_where + ": does not conform to the OCI ima
 const std::string config_where = "config " + digest_b;
 const std::string config_error = config_where + ": does not conform to the OCI image config schema: ";
 
-std::string error_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& error) {
-        return error.what();
-    }
-    return "no error";
-}
+using testing_support::error_of;
 
 json descriptor(std::string_view type, const std::string& digest, int64_t size) {
     return {{"mediaType", type}, {"digest", digest}, {"size", size}};

@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "common/files.hpp"
+#include "tests/unit/error_of.hpp"
 
 namespace berth::engine {
 namespace {
@@ -35,14 +36,7 @@ const char* const group =
     "audio:x:29:daemon\n"
     "nogroup:x:65534:\n";
 
-std::string error_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& error) {
-        return error.what();
-    }
-    return "no error";
-}
+using testing_support::error_of;
 
 ImageUser resolve(std::string_view spec, const std::vector<std::string>& group_add = {}) {
     return resolve_user(spec, std::string(passwd), std::string(group), group_add);

@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "common/files.hpp"
+#include "tests/unit/error_of.hpp"
 
 namespace berth::engine {
 namespace {
@@ -18,14 +19,7 @@ namespace {
 using nlohmann::json;
 using Strings = std::vector<std::string>;
 
-std::string error_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& error) {
-        return error.what();
-    }
-    return "no error";
-}
+using testing_support::error_of;
 
 // ---- flag values ----
 

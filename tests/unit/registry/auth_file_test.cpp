@@ -9,6 +9,7 @@
 
 #include "common/error.hpp"
 #include "common/files.hpp"
+#include "tests/unit/error_of.hpp"
 
 namespace berth::registry {
 namespace {
@@ -19,15 +20,7 @@ std::string scratch_parent() {
 }
 
 // The message of the Error that f throws, or "no error".
-template <typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& error) {
-        return error.what();
-    }
-    return "no error";
-}
+using testing_support::error_of;
 
 // An "auths" entry for username:password.
 std::string entry(const std::string& key, const std::string& username, const std::string& password) {

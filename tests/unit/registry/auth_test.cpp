@@ -6,20 +6,13 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "tests/unit/error_of.hpp"
 
 namespace berth::registry {
 namespace {
 
 // The message of the Error that f throws, or "no error".
-template <typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& error) {
-        return error.what();
-    }
-    return "no error";
-}
+using testing_support::error_of;
 
 using Parameters = std::map<std::string, std::string>;
 

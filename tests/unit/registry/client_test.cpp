@@ -21,6 +21,7 @@
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 #include "registry/media_types.hpp"
+#include "tests/unit/error_of.hpp"
 
 namespace berth::registry {
 namespace {
@@ -290,15 +291,7 @@ ClientOptions test_options() {
     return options;
 }
 
-template <typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& error) {
-        return error.what();
-    }
-    return "no error";
-}
+using testing_support::error_of;
 
 std::string random_bytes(size_t size, unsigned seed) {
     std::mt19937 generator(seed);

@@ -17,6 +17,7 @@
 #include "common/digest.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
+#include "tests/unit/error_of.hpp"
 
 namespace berth::storage {
 namespace {
@@ -34,14 +35,7 @@ std::vector<std::string> names_in(const std::string& dir) {
     return names;
 }
 
-std::string error_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& error) {
-        return error.what();
-    }
-    return "no error";
-}
+using testing_support::error_of;
 
 const std::string abc_digest = "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 

@@ -6,18 +6,12 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "tests/unit/error_of.hpp"
 
 namespace berth::storage {
 namespace {
 
-std::string error_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& error) {
-        return error.what();
-    }
-    return "";
-}
+using testing_support::error_of;
 
 const std::string an_id(64, 'c');
 
@@ -85,7 +79,7 @@ TEST(ContainerRecordCodec, AbsentFieldsTakeDefaultsAndUnknownOnesAreSkipped) {
 
 TEST(ContainerRecordCodec, MalformedRecordsAreErrorsThatSayWhy) {
     std::string id_field = R"("id": ")" + an_id + R"(")";
-    EXPECT_NE(error_of([] { decode_container_record("{not json"); }), "");
+    EXPECT_NE(error_of([] { decode_container_record("{not json"); }), "no error");
     EXPECT_NE(error_of([] { decode_container_record(R"({"id": "abc", "name": "x"})"); }).find("not 64 hex digits"),
               std::string::npos);
     EXPECT_NE(error_of([&] { decode_container_record("{" + id_field + "}"); }).find("no name"), std::string::npos);

@@ -11,18 +11,12 @@
 
 #include "common/error.hpp"
 #include "common/files.hpp"
+#include "tests/unit/error_of.hpp"
 
 namespace berth::storage {
 namespace {
 
-std::string error_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& error) {
-        return error.what();
-    }
-    return "";
-}
+using testing_support::error_of;
 
 ContainerRecord record_named(const std::string& name) {
     ContainerRecord record;

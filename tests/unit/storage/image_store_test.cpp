@@ -14,6 +14,7 @@
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "storage/chain_id.hpp"
+#include "tests/unit/error_of.hpp"
 
 namespace berth::storage {
 namespace {
@@ -23,14 +24,7 @@ std::string scratch_parent() {
     return tmp ? tmp : "/tmp";
 }
 
-std::string error_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& error) {
-        return error.what();
-    }
-    return "no error";
-}
+using testing_support::error_of;
 
 // "sha256:<hex>" padded with zeros to a full digest.
 std::string id_of(const std::string& hex_start, char fill = '0') {
