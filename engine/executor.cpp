@@ -70,6 +70,36 @@ private:
     bool installed_ = false;
 };
 
+// Holds back the signals that end berth (SIGINT, SIGTERM, SIGHUP, SIGQUIT) from the clone until the container's
+// start is recorded: the container may run, and print, before its parent hears that the exec succeeded, and a
+// berth ended in between would leave a running container whose record says it never started. A signal sent
+// meanwhile is delivered, with its usual effect, once release() (or the destructor) lets it through.
+class TerminationDeferred {
+public:
+    TerminationDeferred() {
+        sigset_t set;
+        sigemptyset(&set);
+        for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&set, signal);
+        ::sigprocmask(SIG_BLOCK, &set, &previous_mask_);
+    }
+    TerminationDeferred(const TerminationDeferred&) = delete;
+    TerminationDeferred& operator=(const TerminationDeferred&) = delete;
+    ~TerminationDeferred() { release(); }
+    void release() {
+        if (released_) return;
+        released_ = true;
+        sigset_t set;
+        sigemptyset(&set);
+        for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT})
+            if (!sigismember(&previous_mask_, signal)) sigaddset(&set, signal);
+        ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    }
+
+private:
+    sigset_t previous_mask_{};
+    bool released_ = false;
+};
+
 int wait_for(pid_t pid) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0) {
@@ -178,7 +208,11 @@ int launch(const ContainerPlan& plan, unsigned long clone_flags, ChildMain child
     UniqueFd child_end(sockets[1]);
 
     std::optional<SignalForwarding> signals;
-    if (plan.forward_signals) signals.emplace();
+    std::optional<TerminationDeferred> deferred;  // forwarded signals go to the container instead
+    if (plan.forward_signals)
+        signals.emplace();
+    else
+        deferred.emplace();
     // A fork with new namespaces: the user namespace is created first and owns the others.
     long pid = ::syscall(SYS_clone, clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
     if (pid < 0) throw_last_errno("create container: clone");
@@ -209,6 +243,7 @@ int launch(const ContainerPlan& plan, unsigned long clone_flags, ChildMain child
         if (started || !on_start) return;
         started = true;
         on_start(child);
+        if (deferred) deferred->release();
     };
     try {
         if (plan.terminal) {
@@ -221,6 +256,7 @@ int launch(const ContainerPlan& plan, unsigned long clone_flags, ChildMain child
         abandon(child);
         throw;
     }
+    deferred.reset();
     int status = wait_for(child);
     if (failed) throw_child_failure(plan, report);
     return exit_status_from_wait(status);
