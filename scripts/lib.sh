@@ -4,22 +4,71 @@
 BERTH_SOURCE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # What building berth needs.
-BUILD_PACKAGES=(g++ cmake ninja-build pkg-config git
-  libcurl4-openssl-dev nlohmann-json3-dev libarchive-dev libseccomp-dev libcap-dev
-  libcli11-dev libssl-dev libtomlplusplus-dev
-  libvalijson-dev golang-github-opencontainers-image-spec-dev)
+BUILD_PACKAGES=(
+  g++
+  cmake
+  ninja-build
+  pkg-config
+  git
+  libcurl4-openssl-dev
+  nlohmann-json3-dev
+  libarchive-dev
+  libseccomp-dev
+  libcap-dev
+  libcli11-dev
+  libssl-dev
+  libtomlplusplus-dev
+  libvalijson-dev
+  golang-github-opencontainers-image-spec-dev
+)
 # What berth uses at run time: id-map helpers, rootfs and network helpers.
-RUNTIME_PACKAGES=(uidmap fuse-overlayfs slirp4netns passt containernetworking-plugins iptables ca-certificates libcurl4
-  libarchive13 libssl3 catatonit)
+RUNTIME_PACKAGES=(
+  uidmap
+  fuse-overlayfs
+  slirp4netns
+  passt
+  containernetworking-plugins
+  iptables
+  ca-certificates
+  libcurl4
+  libarchive13
+  libssl3
+  catatonit
+)
 # What the demo needs for its example image and registry (built from busybox-static by tests/fixtures).
-DEMO_PACKAGES=(python3 python3-requests docker-registry busybox-static)
+DEMO_PACKAGES=(
+  python3
+  python3-requests
+  docker-registry
+  busybox-static
+)
 # What the tests need: GoogleTest, pytest, a real registry, busybox for test images,
 # the shells and man for completion and man-page tests, the runtime-spec schema and a validator for it, ip for
 # the network tests.
-TEST_PACKAGES=(libgtest-dev libgmock-dev python3 python3-pytest python3-requests
-  docker-registry busybox-static zstd openssl util-linux passwd
-  bash-completion man-db groff-base clang-format zsh fish tmux python3-yaml iproute2
-  golang-github-opencontainers-specs-dev python3-jsonschema)
+TEST_PACKAGES=(
+  libgtest-dev
+  libgmock-dev
+  python3
+  python3-pytest
+  python3-requests
+  docker-registry
+  busybox-static
+  zstd
+  openssl
+  util-linux
+  passwd
+  bash-completion
+  man-db
+  groff-base
+  clang-format
+  zsh
+  fish
+  tmux
+  python3-yaml
+  iproute2
+  golang-github-opencontainers-specs-dev
+  python3-jsonschema
+)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
