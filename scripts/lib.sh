@@ -50,6 +50,7 @@ TEST_PACKAGES=(
   libgmock-dev
   python3
   python3-pytest
+  python3-pytest-xdist
   python3-requests
   docker-registry
   busybox-static

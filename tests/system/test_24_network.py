@@ -318,16 +318,12 @@ def test_killed_monitor_takes_its_helpers_along(runners):
 
 def test_without_tun_device_rootless_helpers_fail_clearly(runners):
     berth = runners("rootless")
-    mode = os.stat("/dev/net/tun").st_mode & 0o7777
-    os.chmod("/dev/net/tun", 0o600)
-    try:
-        for network in ("slirp4netns", "pasta"):
-            result = berth.run("run", "--rm", "--network", network, berth.image, "true", check=False)
-            assert result.returncode == 125
-            lines = result.stderr.strip().splitlines()
-            assert len(lines) == 1 and "/dev/net/tun" in lines[0] and "chmod 0666 /dev/net/tun" in lines[0], lines
-    finally:
-        os.chmod("/dev/net/tun", mode)
+    for network in ("slirp4netns", "pasta"):
+        result = berth.run("run", "--rm", "--network", network, berth.image, "true", check=False,
+                           device_modes={"/dev/net/tun": 0o600})
+        assert result.returncode == 125
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "/dev/net/tun" in lines[0] and "chmod 0666 /dev/net/tun" in lines[0], lines
 
 
 def test_rootless_default_network_is_the_one_info_reports(runners):
