@@ -136,6 +136,7 @@ std::unique_ptr<CommandTree> build_command_tree(GlobalOptions& globals, const st
     root.allow_extras();
     add_global_options(*tree, globals);
     add_pull_command(*tree, globals);
+    add_push_command(*tree, globals);
     add_login_commands(*tree);
     add_image_commands(*tree, globals);
     add_container_commands(*tree, globals);

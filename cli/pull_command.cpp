@@ -9,12 +9,12 @@
 #include "cli/commands.hpp"
 #include "cli/output/pull_progress.hpp"
 #include "cli/pull_command.hpp"
+#include "cli/registry_credentials.hpp"
 #include "cli/registry_options.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
 #include "engine/image_manifest.hpp"
 #include "engine/image_pull.hpp"
-#include "registry/auth_file.hpp"
 #include "registry/reference.hpp"
 
 namespace berth::cli {
@@ -28,31 +28,6 @@ struct PullOptions {
     std::string authfile;
     bool quiet = false;
 };
-
-std::optional<registry::Credentials> parse_creds(const std::string& text) {
-    if (text.empty()) return std::nullopt;
-    auto colon = text.find(':');
-    if (colon == std::string::npos || colon == 0)
-        throw Error("invalid --creds \"" + text + "\": expected user:password");
-    return registry::Credentials{text.substr(0, colon), text.substr(colon + 1)};
-}
-
-// Credentials for each place a pull tries, from the auth files. The files are read now, before the storage is
-// opened: that may enter a user namespace, where the uid that picks the default auth file is 0.
-std::function<std::optional<registry::Credentials>(const registry::Reference&)> stored_credentials(
-    const PullOptions& options) {
-    auto env = registry::AuthEnvironment::from_process();
-    auto files = registry::auth_files_for_reading(env, options.authfile);
-    if (registry::auth_file_is_given(env, options.authfile) && ::access(files.front().c_str(), F_OK) != 0)
-        throw_last_errno("credential file is not accessible: " + files.front());
-    auto loaded = std::make_shared<std::vector<registry::AuthFile>>();
-    for (const auto& file : files) loaded->push_back(registry::AuthFile::load(file));  // a malformed one fails now
-    return [loaded](const registry::Reference& place) -> std::optional<registry::Credentials> {
-        for (const auto& file : *loaded)
-            if (auto found = file.find(place.name())) return found;
-        return std::nullopt;
-    };
-}
 
 // Pulls one reference into opened storage, with progress on stderr unless quiet; returns the image id.
 std::string pull_one(engine::PullRequest request, const std::string& reference, bool quiet) {
@@ -79,7 +54,7 @@ int run_pull(const PullOptions& options, const GlobalOptions& globals) {
     if (!options.platform.empty()) request.platform = engine::parse_platform(options.platform);
     request.tls_verify = parse_bool_flag("tls-verify", options.tls_verify);
     request.credentials = parse_creds(options.creds);
-    if (!request.credentials) request.stored_credentials = stored_credentials(options);
+    if (!request.credentials) request.stored_credentials = stored_credentials(options.authfile);
     auto storage = open_storage(globals, true);
     request.graph_root = storage.graph_root;
     request.rootless = storage.rootless;
@@ -95,9 +70,7 @@ int run_pull(const PullOptions& options, const GlobalOptions& globals) {
 
 std::string pull_for_container(const StorageContext& storage, const ContainerPull& pull) {
     engine::PullRequest request;
-    PullOptions options;
-    options.authfile = pull.authfile;
-    request.stored_credentials = stored_credentials(options);
+    request.stored_credentials = stored_credentials(pull.authfile);
     request.tls_verify = pull.tls_verify;
     request.graph_root = storage.graph_root;
     request.rootless = storage.rootless;

@@ -219,6 +219,8 @@ std::string basic_authorization(const Credentials& credentials) {
 
 std::string pull_scope(std::string_view repository) { return "repository:" + std::string(repository) + ":pull"; }
 
+std::string push_scope(std::string_view repository) { return "repository:" + std::string(repository) + ":pull,push"; }
+
 std::string token_url(const Challenge& challenge, std::string_view default_scope,
                       const std::optional<Credentials>& credentials) {
     std::string realm = challenge.parameter("realm");

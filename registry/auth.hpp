@@ -47,6 +47,9 @@ std::string base64_encode(std::string_view bytes);
 // The scope that grants pulling from a repository: "repository:<repository>:pull".
 std::string pull_scope(std::string_view repository);
 
+// The scope that grants pushing to a repository (and pulling from it): "repository:<repository>:pull,push".
+std::string push_scope(std::string_view repository);
+
 // The URL to ask a Bearer challenge's realm for a token: realm?service=...&scope=...[&account=...].
 // The scope is the challenge's own when it has one (several scopes separated by spaces become several scope
 // parameters), else default_scope. Throws Error when the challenge has no realm or the realm is not an http(s) URL.

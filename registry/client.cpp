@@ -1,6 +1,7 @@
 #include "registry/client.hpp"
 
 #include <curl/curl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -194,6 +195,8 @@ struct Transfer {
     const std::atomic<bool>* cancel;
     bool started = false;
     std::exception_ptr error;
+    const RequestBody* upload = nullptr;  // what the request sends, if anything
+    uint64_t sent = 0;                    // bytes of it sent so far
 };
 
 // Parses "HTTP/1.1 200 OK" (or "HTTP/2 200").
@@ -253,6 +256,31 @@ size_t on_write(char* data, size_t size, size_t count, void* user) {
     } catch (...) {
         transfer->error = std::current_exception();
         return 0;
+    }
+    return length;
+}
+
+// Hands libcurl the next bytes of a request body, from its file (pread, so that a retry can start over) or memory.
+size_t on_read(char* buffer, size_t size, size_t count, void* user) {
+    auto* transfer = static_cast<Transfer*>(user);
+    const RequestBody& body = *transfer->upload;
+    uint64_t left = body.size - transfer->sent;
+    size_t length = static_cast<size_t>(std::min<uint64_t>(left, size * count));
+    if (length == 0) return 0;
+    try {
+        if (body.fd >= 0) {
+            ssize_t got = ::pread(body.fd, buffer, length, static_cast<off_t>(body.offset + transfer->sent));
+            if (got < 0) throw_last_errno("reading the request body");
+            if (got == 0) throw Error("reading the request body: the file ended early");
+            length = static_cast<size_t>(got);
+        } else {
+            std::memcpy(buffer, body.data.data() + body.offset + transfer->sent, length);
+        }
+        transfer->sent += length;
+        if (body.progress) body.progress(transfer->sent);
+    } catch (...) {
+        transfer->error = std::current_exception();
+        return CURL_READFUNC_ABORT;
     }
     return length;
 }
@@ -439,15 +467,18 @@ struct RegistryClient::Impl {
 
     // One HTTP exchange, without following redirects.
     Response perform_hop(CURL* curl, const std::string& method, const std::string& target,
-                         const std::vector<std::string>& headers, BodyHandler* handler,
-                         const std::atomic<bool>* cancel) {
+                         const std::vector<std::string>& headers, BodyHandler* handler, const std::atomic<bool>* cancel,
+                         const RequestBody* upload) {
         Response response;
         response.method = method;
         response.url = target;
-        Transfer transfer{response, handler, cancel, false, nullptr};
+        Transfer transfer{response, handler, cancel, false, nullptr, upload, 0};
         char error_buffer[CURL_ERROR_SIZE] = "";
         SlistPtr header_list;
-        for (const std::string& header : headers) {
+        std::vector<std::string> all_headers = headers;
+        // A body goes at once, without waiting a second for a "100 Continue" that registries rarely send.
+        if (upload != nullptr) all_headers.emplace_back("Expect:");
+        for (const std::string& header : all_headers) {
             curl_slist* extended = libcurl().slist_append(header_list.get(), header.c_str());
             if (extended == nullptr) throw Error("cannot allocate a libcurl header list");
             (void)header_list.release();
@@ -475,6 +506,13 @@ struct RegistryClient::Impl {
         libcurl().easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
         libcurl().easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
         if (method == "HEAD") libcurl().easy_setopt(curl, CURLOPT_NOBODY, 1L);
+        if (upload != nullptr) {
+            libcurl().easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+            if (method != "PUT") libcurl().easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+            libcurl().easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(upload->size));
+            libcurl().easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+            libcurl().easy_setopt(curl, CURLOPT_READDATA, &transfer);
+        }
 
         CURLcode code = libcurl().easy_perform(curl);
         // The error buffer lives on this stack frame only.
@@ -500,7 +538,7 @@ struct RegistryClient::Impl {
     // One request and its redirects; authorization goes only to hops on the origin of target.
     Response perform(const std::string& method, const std::string& target, const std::vector<std::string>& headers,
                      const std::string& authorization, BodyHandler* handler, const std::atomic<bool>* cancel,
-                     const std::string& what) {
+                     const std::string& what, const RequestBody* upload = nullptr) {
         Lease lease(*this);
         std::string origin = origin_of(target);
         std::string current = target;
@@ -509,7 +547,7 @@ struct RegistryClient::Impl {
             if (!authorization.empty() && !origin.empty() && origin_of(current) == origin) {
                 hop_headers.push_back("Authorization: " + authorization);
             }
-            Response response = perform_hop(lease.get(), method, current, hop_headers, handler, cancel);
+            Response response = perform_hop(lease.get(), method, current, hop_headers, handler, cancel, upload);
             if (!response.ok() || !is_redirect(response.status) || response.redirect.empty()) return response;
             if (redirects == max_redirects) {
                 throw Error(what + ": too many redirects (more than " + std::to_string(max_redirects) + ")");
@@ -556,7 +594,9 @@ struct RegistryClient::Impl {
                 return get_token(token_url, token_authorization, cancel);
             };
             try {
-                std::string scope = repository.empty() ? std::string() : pull_scope(repository);
+                std::string scope = repository.empty()    ? std::string()
+                                    : options.push_access ? push_scope(repository)
+                                                          : pull_scope(repository);
                 answer = "Bearer " + fetch_bearer_token(*challenge, scope, options.credentials, get);
             } catch (const Error& error) {
                 throw Error(what + ": " + error.what(), error.exit_status());
@@ -579,11 +619,12 @@ struct RegistryClient::Impl {
 
     // A request to the registry, answering its authentication challenge once.
     Response exchange(const std::string& method, const std::string& target, const std::vector<std::string>& headers,
-                      BodyHandler* handler, const std::atomic<bool>* cancel, const std::string& what) {
+                      BodyHandler* handler, const std::atomic<bool>* cancel, const std::string& what,
+                      const RequestBody* upload = nullptr) {
         bool answered = false;
         for (;;) {
             std::string used = current_authorization();
-            Response response = perform(method, target, headers, used, handler, cancel, what);
+            Response response = perform(method, target, headers, used, handler, cancel, what, upload);
             if (!response.ok() || response.status != 401 || answered || origin_of(response.url) != registry_origin) {
                 return response;
             }
@@ -611,12 +652,14 @@ struct RegistryClient::Impl {
     // else with the given authorization.
     Response request(const std::string& method, const std::string& target, const std::vector<std::string>& headers,
                      bool registry_auth, const std::string& fixed_authorization, BodyHandler* handler,
-                     const std::atomic<bool>* cancel, const std::string& what) {
+                     const std::atomic<bool>* cancel, const std::string& what, const RequestBody* upload = nullptr,
+                     int max_attempts = 0) {
+        if (max_attempts <= 0) max_attempts = options.max_attempts;
         for (int attempt = 1;; ++attempt) {
-            Response response = registry_auth
-                                    ? exchange(method, target, headers, handler, cancel, what)
-                                    : perform(method, target, headers, fixed_authorization, handler, cancel, what);
-            if (attempt >= options.max_attempts || !worth_retrying(response)) return response;
+            Response response =
+                registry_auth ? exchange(method, target, headers, handler, cancel, what, upload)
+                              : perform(method, target, headers, fixed_authorization, handler, cancel, what, upload);
+            if (attempt >= max_attempts || !worth_retrying(response)) return response;
             back_off(attempt, response, cancel);
         }
     }
@@ -719,6 +762,30 @@ bool RegistryClient::blob_exists(const std::string& digest) {
     if (response.success()) return true;
     if (response.ok() && response.status == 404) return false;
     throw Error(what + ": " + failure_text(response, "blob unknown"));
+}
+
+std::string RegistryClient::repository_url(std::string_view path) const { return impl_->url(path); }
+
+const std::string* HttpReply::header(std::string_view name) const {
+    for (const auto& [key, value] : headers) {
+        if (key == name) return &value;
+    }
+    return nullptr;
+}
+
+HttpReply RegistryClient::send(const std::string& method, const std::string& url,
+                               const std::vector<std::string>& headers, const RequestBody* body,
+                               const std::string& what, int max_attempts) {
+    Impl& impl = *impl_;
+    Response response = impl.request(method, url, headers, true, {}, nullptr, nullptr, what, body, max_attempts);
+    if (!response.ok()) throw Error(what + ": " + failure_text(response, {}));
+    HttpReply reply;
+    reply.status = response.status;
+    reply.url = std::move(response.url);
+    reply.headers = std::move(response.headers);
+    if (!reply.success()) reply.error_text = failure_text(response, "not found");
+    reply.body = std::move(response.body);
+    return reply;
 }
 
 void RegistryClient::check_access() {

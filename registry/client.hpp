@@ -7,6 +7,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "registry/auth.hpp"
@@ -22,6 +24,30 @@ struct ClientOptions {
     long retry_delay_ms = 200;  // the first back-off; each further one doubles it
     long stall_seconds = 30;    // abort (and retry) a transfer when under 1 byte/s arrives for this long
     size_t max_manifest_bytes = size_t{4} * 1024 * 1024;
+    bool push_access = false;  // ask token servers for pull and push access when a challenge names no scope
+};
+
+// What a request sends: size bytes from offset on, read from fd with pread (so a retry can send them again), or
+// taken from data when fd is -1. progress, when given, is called with the bytes sent so far of this attempt.
+struct RequestBody {
+    int fd = -1;
+    std::string_view data;
+    uint64_t offset = 0;
+    uint64_t size = 0;
+    std::function<void(uint64_t sent)> progress;
+};
+
+// A registry's reply to send().
+struct HttpReply {
+    long status = 0;
+    std::string url;                                           // where the request went in the end
+    std::vector<std::pair<std::string, std::string>> headers;  // lowercase names
+    std::string body;                                          // of a reply that is not a success (at most 64 KiB)
+    std::string error_text;  // of a reply that is not a success: the registry's error text or the status's
+
+    bool success() const { return status >= 200 && status < 300; }
+    // The value of the first header of that (lowercase) name, or nullptr.
+    const std::string* header(std::string_view name) const;
 };
 
 struct Manifest {
@@ -77,6 +103,17 @@ public:
     // Error("checking access to <host>: <why>"); why says "invalid username/password" when the registry or its token
     // server rejects the credentials.
     void check_access();
+
+    // The URL of a path below the repository: repository_url("/blobs/uploads/") is
+    // "https://<host>/v2/<repository>/blobs/uploads/".
+    std::string repository_url(std::string_view path) const;
+
+    // Sends one request (url absolute, such as an upload's Location) with authentication as for every request and
+    // redirects followed; the body, when given, is sent again from its start on each attempt. Up to max_attempts
+    // attempts (0: the client's max_attempts) on 5xx, 429 and broken connections. Returns the registry's reply
+    // whatever its status; throws Error("<what>: <METHOD> <url>: <why>") when no reply came.
+    HttpReply send(const std::string& method, const std::string& url, const std::vector<std::string>& headers,
+                   const RequestBody* body, const std::string& what, int max_attempts = 0);
 
 private:
     friend class BlobReader;

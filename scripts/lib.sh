@@ -69,6 +69,7 @@ TEST_PACKAGES=(
   iproute2
   golang-github-opencontainers-specs-dev
   python3-jsonschema
+  skopeo
 )
 
 as_root() {
