@@ -70,6 +70,7 @@ TEST_PACKAGES=(
   golang-github-opencontainers-specs-dev
   python3-jsonschema
   skopeo
+  podman
 )
 
 as_root() {

@@ -5,6 +5,7 @@ import hashlib
 import json
 import re
 import subprocess
+import tempfile
 
 import pytest
 
@@ -145,3 +146,30 @@ def test_push_errors_are_podmans(pulled):
     result = push(pulled, logged_name(pulled), "oops://x", check=False)
     assert result.returncode == 125
     assert 'Invalid image name "oops://x", unknown transport "oops"' in result.stderr
+
+
+def test_registries_conf_insecure_registry_and_accepted_flags(pulled, shared_registry, busybox_image, tmp_path):
+    conf = tmp_path / "registries.conf"
+    conf.write_text(f'[[registry]]\nlocation = "{shared_registry.host}"\ninsecure = true\n')
+    destination = f"{shared_registry.host}/test_40/insecure:1"
+    pulled.run("push", "-q", "--remove-signatures", "--cert-dir", str(tmp_path), "--compression-format", "gzip",
+               logged_name(pulled), destination, env={"CONTAINERS_REGISTRIES_CONF": str(conf)})
+    assert sha256(raw_manifest(destination)) == busybox_image.digest
+
+
+@pytest.fixture
+def podman():
+    """Podman with storage of its own (vfs: nothing stays mounted); its run root must be a short path."""
+    with tempfile.TemporaryDirectory(prefix="berth-podman-") as directory:
+        yield ["podman", "--root", f"{directory}/root", "--runroot", f"{directory}/run", "--storage-driver", "vfs"]
+
+
+def test_podman_pulls_what_berth_pushed(pulled, shared_registry, busybox_image, podman):
+    destination = f"{shared_registry.host}/test_40/podman:1"
+    push(pulled, "-q", "--format", "v2s2", logged_name(pulled), destination)
+    subprocess.run([*podman, "pull", "-q", "--tls-verify=false", destination], check=True, capture_output=True,
+                   timeout=120)
+    inspected = subprocess.run([*podman, "image", "inspect", "--format", "{{.Id}} {{.Digest}}", destination],
+                               check=True, capture_output=True, text=True, timeout=60).stdout.split()
+    assert inspected[0] == busybox_image.config_digest[7:]
+    assert inspected[1] == sha256(raw_manifest(destination))
