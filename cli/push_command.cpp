@@ -1,9 +1,11 @@
 // berth push.
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/output/pull_progress.hpp"
 #include "cli/registry_credentials.hpp"
 #include "cli/registry_options.hpp"
 #include "cli/storage_context.hpp"
@@ -50,16 +52,21 @@ int run_push(const PushOptions& options, const GlobalOptions& globals) {
     auto storage = open_storage(globals, false);  // push only reads the store
     request.graph_root = storage.graph_root;
     request.image = engine::resolve_image(storage.graph_root, options.image);
+    std::optional<PullProgress> display;
     if (!options.quiet) {
-        request.report = [](const std::string& line) {
-            std::fprintf(stderr, "%s\n", line.c_str());
-            std::fflush(stderr);
-        };
+        display.emplace(stderr);
+        request.report = [&](const std::string& line) { display->line(line); };
+        if (display->live())
+            request.progress = [&](const transport::BlobProgress& blob) {
+                display->layer({blob.digest, blob.bytes, blob.total, blob.done});
+            };
     }
     transport::PushResult result;
     try {
         result = transport::push_image(request);
+        if (display) display->finish();
     } catch (const Error& error) {
+        if (display) display->finish();
         throw Error("pushing " + options.image + " to " + request.destination + ": " + error.what(),
                     error.exit_status());
     }

@@ -127,6 +127,11 @@ void upload_layers(const PushRequest& request, registry::RegistryClient& client,
     std::vector<std::thread> workers;
     std::vector<std::exception_ptr> failures(layers.size());
     std::mutex report_mutex;
+    auto progress = [&](const StoredBlob& layer, uint64_t bytes, bool done) {
+        if (!request.progress) return;
+        std::lock_guard lock(report_mutex);
+        request.progress({layer.digest, bytes, layer.size, done});
+    };
     for (size_t i = 0; i < layers.size(); ++i) {
         workers.emplace_back([&, i] {
             const StoredBlob& layer = layers[i];
@@ -134,7 +139,9 @@ void upload_layers(const PushRequest& request, registry::RegistryClient& client,
                 registry::BlobUploadOptions options;
                 options.mount_from = mount_from;
                 options.chunk_size = request.chunk_size;
+                options.progress = [&](uint64_t bytes) { progress(layer, bytes, false); };
                 auto outcome = registry::upload_blob(client, {layer.digest, layer.size, layer.fd.get()}, options);
+                progress(layer, layer.size, true);
                 std::lock_guard lock(report_mutex);
                 report(request,
                        "Copying blob " + short_digest(layer.digest) +

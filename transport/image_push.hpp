@@ -14,6 +14,14 @@
 
 namespace berth::transport {
 
+// How far the upload of one blob is; `done` once the registry has it (sent, mounted or there already).
+struct BlobProgress {
+    std::string digest;
+    uint64_t bytes = 0;
+    uint64_t total = 0;
+    bool done = false;
+};
+
 struct PushRequest {
     std::string graph_root;
     storage::ImageRecord image;                        // the image to push, as the caller resolved it
@@ -28,7 +36,8 @@ struct PushRequest {
     std::string compression = "gzip";  // of the layers: "gzip" or "zstd"
     // Layers larger than this are sent in chunks of this size (a broken chunk resumes); 0: each in one request.
     uint64_t chunk_size = uint64_t{32} * 1024 * 1024;
-    std::function<void(const std::string&)> report;  // progress lines (may be null)
+    std::function<void(const std::string&)> report;     // progress lines (may be null)
+    std::function<void(const BlobProgress&)> progress;  // bytes of each layer as they go (may be null)
 };
 
 struct PushResult {

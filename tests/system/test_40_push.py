@@ -4,6 +4,7 @@ stores, blobs the repository has are skipped, blobs of another repository of the
 import hashlib
 import json
 import re
+import shlex
 import subprocess
 import tempfile
 
@@ -173,3 +174,11 @@ def test_podman_pulls_what_berth_pushed(pulled, shared_registry, busybox_image, 
                                check=True, capture_output=True, text=True, timeout=60).stdout.split()
     assert inspected[0] == busybox_image.config_digest[7:]
     assert inspected[1] == sha256(raw_manifest(destination))
+
+
+def test_a_terminal_gets_live_blob_lines(pulled, shared_registry, busybox_image):
+    command = shlex.join(pulled.command("push", "--tls-verify=false", logged_name(pulled),
+                                        f"{shared_registry.host}/test_40/live:1"))
+    output = pulled.exec(["script", "-qec", command, "/dev/null"]).stdout
+    assert f"\x1b[2KCopying blob {busybox_image.layer_digests[0][7:19]} done" in output
+    assert "Writing manifest to image destination" in output
