@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <exception>
 #include <mutex>
@@ -22,6 +24,9 @@
 
 namespace berth::transport {
 namespace {
+
+// As containers/image: enough to fill a link, few enough not to swamp a registry.
+constexpr size_t max_parallel_uploads = 6;
 
 // A blob of the image, opened in the store.
 struct StoredBlob {
@@ -121,34 +126,40 @@ registry::ClientOptions client_options(const PushRequest& request, const registr
     return options;
 }
 
-// Uploads the layers, one thread each; rethrows the first failure once all have ended.
+// Uploads the layers, at most max_parallel_uploads at once, each taking the next layer not yet taken; rethrows the
+// first failure once all have ended.
 void upload_layers(const PushRequest& request, registry::RegistryClient& client, const std::vector<StoredBlob>& layers,
                    const std::string& mount_from) {
     std::vector<std::thread> workers;
     std::vector<std::exception_ptr> failures(layers.size());
     std::mutex report_mutex;
+    std::atomic<size_t> next{0};
     auto progress = [&](const StoredBlob& layer, uint64_t bytes, bool done) {
         if (!request.progress) return;
         std::lock_guard lock(report_mutex);
         request.progress({layer.digest, bytes, layer.size, done});
     };
-    for (size_t i = 0; i < layers.size(); ++i) {
-        workers.emplace_back([&, i] {
-            const StoredBlob& layer = layers[i];
-            try {
-                registry::BlobUploadOptions options;
-                options.mount_from = mount_from;
-                options.chunk_size = request.chunk_size;
-                options.progress = [&](uint64_t bytes) { progress(layer, bytes, false); };
-                auto outcome = registry::upload_blob(client, {layer.digest, layer.size, layer.fd.get()}, options);
-                progress(layer, layer.size, true);
-                std::lock_guard lock(report_mutex);
-                report(request,
-                       "Copying blob " + short_digest(layer.digest) +
-                           (outcome == registry::BlobUploadOutcome::uploaded ? " done" : " skipped: already exists"));
-            } catch (...) {
-                failures[i] = std::current_exception();
-            }
+    auto upload = [&](size_t i) {
+        const StoredBlob& layer = layers[i];
+        try {
+            registry::BlobUploadOptions options;
+            options.mount_from = mount_from;
+            options.chunk_size = request.chunk_size;
+            options.progress = [&](uint64_t bytes) { progress(layer, bytes, false); };
+            auto outcome = registry::upload_blob(client, {layer.digest, layer.size, layer.fd.get()}, options);
+            progress(layer, layer.size, true);
+            std::lock_guard lock(report_mutex);
+            report(request,
+                   "Copying blob " + short_digest(layer.digest) +
+                       (outcome == registry::BlobUploadOutcome::uploaded ? " done" : " skipped: already exists"));
+        } catch (...) {
+            failures[i] = std::current_exception();
+        }
+    };
+    size_t count = std::min(layers.size(), max_parallel_uploads);
+    for (size_t w = 0; w < count; ++w) {
+        workers.emplace_back([&] {
+            for (size_t i = next++; i < layers.size(); i = next++) upload(i);
         });
     }
     for (auto& worker : workers) worker.join();
@@ -177,9 +188,10 @@ PushResult push_image(const PushRequest& request) {
     registry::RegistryClient client(destination.domain, destination.path,
                                     client_options(request, destination, insecure));
     report(request, "Getting image source signatures");
-    upload_layers(request, client, layers, mount_source(image, destination));
+    std::string mount_from = mount_source(image, destination);
+    upload_layers(request, client, layers, mount_from);
     registry::BlobUploadOptions config_options;
-    config_options.mount_from = mount_source(image, destination);
+    config_options.mount_from = mount_from;
     registry::upload_blob(client, {config.digest, config.size, config.fd.get()}, config_options);
     report(request, "Copying config " + short_digest(config.digest) + " done");
 

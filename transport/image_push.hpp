@@ -35,7 +35,7 @@ struct PushRequest {
     ManifestFormat format = ManifestFormat::keep;
     std::string compression = "gzip";  // of the layers: "gzip" or "zstd"
     // Layers larger than this are sent in chunks of this size (a broken chunk resumes); 0: each in one request.
-    uint64_t chunk_size = uint64_t{32} * 1024 * 1024;
+    uint64_t chunk_size = uint64_t{256} * 1024 * 1024;
     std::function<void(const std::string&)> report;     // progress lines (may be null)
     std::function<void(const BlobProgress&)> progress;  // bytes of each layer as they go (may be null)
 };
