@@ -3,6 +3,7 @@ stores, blobs the repository has are skipped, blobs of another repository of the
 
 import hashlib
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -10,6 +11,7 @@ import tempfile
 
 import pytest
 
+from fixtures import oci
 from fixtures.registry import Registry
 from fixtures.runner import Berth
 from fixtures.token_server import TokenServer
@@ -182,3 +184,20 @@ def test_a_terminal_gets_live_blob_lines(pulled, shared_registry, busybox_image)
     output = pulled.exec(["script", "-qec", command, "/dev/null"]).stdout
     assert f"\x1b[2KCopying blob {busybox_image.layer_digests[0][7:19]} done" in output
     assert "Writing manifest to image destination" in output
+
+
+def test_a_push_killed_midway_leaves_the_next_one_to_complete(berth_root, shared_registry):
+    big = oci.busybox_image(extra_layers=[oci.make_layer([oci.file("big.bin", os.urandom(8 * 1024 * 1024))],
+                                                         compression="none")])
+    shared_registry.push("test_40/big", "latest", big)
+    source = shared_registry.reference("test_40/big")
+    berth_root.run("pull", "-q", "--tls-verify=false", source)
+    destination = f"{shared_registry.host}/test_40/killed:1"
+    process = subprocess.Popen(berth_root.command("push", "--tls-verify=false", source, destination),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=berth_root.env)
+    assert process.stderr.readline() == b"Getting image source signatures\n"
+    process.kill()
+    process.wait()
+    assert berth_root.run("images", "-q").stdout == big.config_digest[7:19] + "\n"
+    push(berth_root, "-q", source, destination)
+    assert sha256(raw_manifest(destination)) == big.digest
