@@ -73,6 +73,16 @@ void fetch_layer(registry::RegistryClient& client, Stores& stores, const Descrip
     stores.layers.commit(pending, chain_id, diff_id, layer.digest, unpacked.bytes);
 }
 
+// Fetches a layer's blob alone, for a layer that is unpacked already (from another image's blob of it), so that the
+// image keeps its own blobs and can be pushed with its digests.
+void fetch_layer_blob(registry::RegistryClient& client, Stores& stores, const Descriptor& layer,
+                      const std::function<void(uint64_t)>& progress) {
+    auto writer = stores.blobs.begin_write();
+    client.fetch_blob(
+        layer.digest, layer.size, [&](const char* data, size_t size) { writer.write(data, size); }, progress);
+    writer.commit(layer.digest, layer.size);
+}
+
 // Fetches every missing layer, one thread each; rethrows the first failure after all have ended.
 // Returns the bytes of file content of all the layers.
 uint64_t fetch_layers(const PullRequest& request, registry::RegistryClient& client, Stores& stores,
@@ -88,16 +98,20 @@ uint64_t fetch_layers(const PullRequest& request, registry::RegistryClient& clie
     };
     for (size_t i = 0; i < manifest.layers.size(); ++i) {
         const auto& layer = manifest.layers[i];
-        if (stores.layers.contains(chain[i])) {
+        bool unpacked = stores.layers.contains(chain[i]);
+        if (unpacked && stores.blobs.contains(layer.digest)) {
             report(request, "Copying blob " + layer.digest.substr(7, 12) + " skipped: already exists");
             progress(layer, layer.size, true);
             continue;
         }
-        workers.emplace_back([&, i] {
+        workers.emplace_back([&, i, unpacked] {
             const auto& mine = manifest.layers[i];
             try {
-                fetch_layer(client, stores, mine, chain[i], diff_ids[i], request.rootless,
-                            [&](uint64_t bytes) { progress(mine, bytes, false); });
+                auto bytes_so_far = [&](uint64_t bytes) { progress(mine, bytes, false); };
+                if (unpacked)
+                    fetch_layer_blob(client, stores, mine, bytes_so_far);
+                else
+                    fetch_layer(client, stores, mine, chain[i], diff_ids[i], request.rootless, bytes_so_far);
                 progress(mine, mine.size, true);
                 std::lock_guard lock(report_mutex);
                 report(request, "Copying blob " + mine.digest.substr(7, 12) + " done");

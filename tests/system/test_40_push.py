@@ -42,11 +42,16 @@ def mounts(registry: Registry, repo: str) -> list[str]:
     return re.findall(rf'"POST /v2/{re.escape(repo)}/blobs/uploads/\?mount=[^ "]* HTTP/[0-9.]+" 201 ', registry.log())
 
 
+ZSTD_BUSYBOX = oci.busybox_image(compression="zstd")
+
+
 @pytest.fixture(scope="module")
 def logged_registry(busybox_image):
-    """A registry with an access log, holding busybox (read by the tests, pushed to under new names)."""
+    """A registry with an access log, holding busybox, also zstd-compressed as zbox (read by the tests, pushed to
+    under new names)."""
     with Registry(extra_config=ACCESS_LOG) as reg:
         reg.push("busybox", "latest", busybox_image)
+        reg.push("zbox", "latest", ZSTD_BUSYBOX)
         yield reg
 
 
@@ -201,3 +206,12 @@ def test_a_push_killed_midway_leaves_the_next_one_to_complete(berth_root, shared
     assert berth_root.run("images", "-q").stdout == big.config_digest[7:19] + "\n"
     push(berth_root, "-q", source, destination)
     assert sha256(raw_manifest(destination)) == big.digest
+
+
+def test_an_image_whose_layer_was_unpacked_from_another_blob_pushes_its_own(berth_root, logged_registry,
+                                                                             shared_registry):
+    for repo in ("busybox", "zbox"):  # the same layer, gzip- and then zstd-compressed
+        berth_root.run("pull", "-q", "--tls-verify=false", logged_registry.reference(repo))
+    destination = f"{shared_registry.host}/test_40/zbox:1"
+    push(berth_root, "-q", logged_registry.reference("zbox"), destination)
+    assert raw_manifest(destination) == ZSTD_BUSYBOX.manifest.data
