@@ -1,6 +1,7 @@
 """berth push to registries, checked with skopeo: the manifest and config berth reports are what the registry
 stores, blobs the repository has are skipped, blobs of another repository of the registry are mounted."""
 
+import base64
 import hashlib
 import json
 import os
@@ -215,3 +216,16 @@ def test_an_image_whose_layer_was_unpacked_from_another_blob_pushes_its_own(bert
     destination = f"{shared_registry.host}/test_40/zbox:1"
     push(berth_root, "-q", logged_registry.reference("zbox"), destination)
     assert raw_manifest(destination) == ZSTD_BUSYBOX.manifest.data
+
+
+def test_push_with_basic_auth_from_an_auth_file(pulled, registry_factory, busybox_image, tmp_path):
+    reg = registry_factory(basic_auth=(USER, PASSWORD))
+    destination = reg.reference("team/basic", "1")
+    refused = push(pulled, logged_name(pulled), destination, check=False)
+    assert refused.returncode == 125
+    assert refused.stderr.splitlines()[-1].endswith(f"authentication required for {reg.host}"), refused
+    authfile = tmp_path / "auth.json"
+    token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    authfile.write_text(json.dumps({"auths": {reg.host: {"auth": token}}}))
+    push(pulled, "-q", "--authfile", str(authfile), logged_name(pulled), destination)
+    assert raw_manifest(destination, "--creds", f"{USER}:{PASSWORD}") == busybox_image.manifest.data
