@@ -1,6 +1,8 @@
 #include "registry/blob_upload.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "common/digest.hpp"
 #include "common/error.hpp"
@@ -10,7 +12,8 @@
 namespace berth::registry {
 namespace {
 
-// How many times a chunked upload asks where it stands and goes on after a request broke.
+// How many times an upload goes on after a request broke: a chunked one where the registry says it stands, a
+// monolithic one from the start, after a wait that doubles each time.
 constexpr int max_resumes = 5;
 
 bool is_unreserved(char c) {
@@ -34,7 +37,7 @@ std::string percent_encode(std::string_view text) {
     return encoded;
 }
 
-// One step of an upload: its what, the client, and where the registry said to go on.
+// An upload under way: what it is (for errors) and where the registry said to go on.
 struct Upload {
     RegistryClient& client;
     const BlobSource& blob;
@@ -59,6 +62,9 @@ struct Upload {
         if (stored != nullptr && !stored->empty() && *stored != blob.digest)
             throw Error(what + ": the registry stored it as " + *stored);
     }
+
+    // Waits options.resume_delay before the first resumption, twice that before the second, and so on.
+    void wait_before_resuming(int resumes) const { std::this_thread::sleep_for(options.resume_delay * (1 << resumes)); }
 
     void report(uint64_t bytes) const {
         if (options.progress) options.progress(bytes);
@@ -119,6 +125,7 @@ struct Upload {
             if (reply && (!transient || restarts == max_resumes)) fail(*reply, "completing the upload");
             if (!reply && restarts == max_resumes)
                 throw Error(what + ": the upload broke off " + std::to_string(restarts + 1) + " times");
+            wait_before_resuming(restarts);
             start();
         }
     }
@@ -178,6 +185,7 @@ struct Upload {
             }
             if (++resumes > max_resumes)
                 throw Error(what + ": the upload broke off " + std::to_string(resumes) + " times");
+            wait_before_resuming(resumes - 1);
             offset = resume();
         }
         finish_chunks();

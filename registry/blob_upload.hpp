@@ -2,6 +2,7 @@
 // one PUT or in PATCH chunks, each step following the Location the registry answered with.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -39,6 +40,8 @@ struct BlobUploadOptions {
     uint64_t chunk_size = 0;
     // Called with the bytes of the blob the registry has so far.
     std::function<void(uint64_t bytes)> progress;
+    // The wait before going on after a broken request; it doubles with each further one.
+    std::chrono::milliseconds resume_delay{100};
 };
 
 enum class BlobUploadOutcome {

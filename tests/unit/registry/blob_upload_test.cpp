@@ -178,7 +178,9 @@ TEST(BlobUpload, AFailedPutStartsANewUploadAFewTimes) {
 
     Fixture failing;
     failing.fake.fail_puts = 100;
-    EXPECT_EQ(error_of([&] { upload_blob(failing.client, blob.source(), {}); }),
+    BlobUploadOptions options;
+    options.resume_delay = std::chrono::milliseconds(1);
+    EXPECT_EQ(error_of([&] { upload_blob(failing.client, blob.source(), options); }),
               "uploading blob " + blob.source().digest + " to " + failing.server.host() +
                   "/team/app: completing the upload: received unexpected HTTP status: 503 Service Unavailable");
     EXPECT_EQ(failing.server.request_count(), 1 + 2 * 6);  // HEAD, then six POST and PUT
