@@ -132,6 +132,9 @@ ResolvedManifest resolve_manifest(const PullRequest& request, registry::Registry
     Platform wanted = request.platform.value_or(host_platform());
     auto chosen = select_platform(parse_index(fetched.body, where), wanted, where);
     auto image = client.get_manifest(chosen.digest, manifest_accept_list());
+    if (image.media_type != chosen.media_type)
+        throw Error(where + ": the index says its entry " + chosen.digest + " is " + chosen.media_type +
+                    " but the registry serves " + (image.media_type.empty() ? "no media type" : image.media_type));
     if (!media_type::is_image_manifest(image.media_type) || media_type::is_schema1(image.media_type))
         throw Error(where + ": the entry for " + wanted.os + "/" + wanted.architecture + " is not an image manifest (" +
                     image.media_type + ")");

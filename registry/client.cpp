@@ -19,6 +19,7 @@
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "registry/curl_library.hpp"
+#include "registry/manifest_format.hpp"
 #include "registry/media_types.hpp"
 
 namespace berth::registry {
@@ -305,12 +306,6 @@ std::string media_type_of_body(std::string_view body) {
     if (manifest.contains("manifests")) return std::string(media_type::oci_index);
     if (manifest.contains("config") && manifest.contains("layers")) return std::string(media_type::oci_manifest);
     return {};
-}
-
-// Content-Type values that say nothing about which manifest format a body is.
-bool is_generic_content_type(std::string_view type) {
-    return type.empty() || type == "application/json" || type == "text/plain" || type == "application/octet-stream" ||
-           type == "binary/octet-stream";
 }
 
 // Feeds a blob's bytes to its sink exactly once across resumed replies, hashing and counting them.
@@ -697,6 +692,8 @@ Manifest RegistryClient::get_manifest(const std::string& reference, const std::v
     if (const std::string* header = response.header("content-type")) {
         content_type = to_lower(trim(std::string_view(*header).substr(0, header->find(';'))));
     }
+    if (std::string why = manifest_ambiguity(content_type, manifest.body); !why.empty())
+        throw Error(what + ": ambiguous manifest: " + why);
     manifest.media_type = content_type;
     if (is_generic_content_type(content_type)) {
         std::string declared = media_type_of_body(manifest.body);

@@ -54,7 +54,9 @@ public:
     // GET /v2/<repository>/manifests/<reference> (a tag or a digest), accepting the given media types (all that
     // berth understands when empty). Checks that the body is at most max_manifest_bytes and that its sha256 is the
     // reference when that is a digest, else the Docker-Content-Digest header when there is one. The media type is
-    // the Content-Type, or what the body says when the header is missing or generic (application/json, ...).
+    // the Content-Type, or what the body says when the header is missing or generic (application/json, ...). An
+    // ambiguous document (registry/manifest_format.hpp: both "layers" and "manifests", or a "mediaType" that contradicts
+    // the Content-Type) is refused: "reading manifest <reference> in <host>/<repository>: ambiguous manifest: <why>".
     // Errors read "reading manifest <reference> in <host>/<repository>: <why>", e.g. "manifest unknown".
     Manifest get_manifest(const std::string& reference, const std::vector<std::string>& accept);
 

@@ -207,6 +207,32 @@ def test_malformed_manifest_json(berth, hostile):
     assert_nothing_stored(berth)
 
 
+@pytest.mark.parametrize("case", ["layers-and-manifests", "media-type-contradicts", "index-of-no-manifests"])
+def test_ambiguous_manifest_is_refused(berth_root, hostile, case):
+    """The distribution spec's security considerations: a document that could be read as two kinds is refused."""
+    image = oci.build_image([oci.make_layer([oci.file("f", "x")])])
+    hostile.serve_image("ambiguous", "latest", image)
+    path = hostile.manifest_path("ambiguous", "latest")
+    if case == "layers-and-manifests":
+        body = oci.canonical_json({**image.manifest_json, "manifests": []})
+        hostile.routes[path] = manifest_reply(body, oci.OCI_MANIFEST)
+        expected = 'ambiguous manifest: it has both "layers" and "manifests"'
+    elif case == "media-type-contradicts":
+        hostile.routes[path] = manifest_reply(image.manifest.data, oci.DOCKER_MANIFEST)
+        expected = f'ambiguous manifest: its mediaType "{oci.OCI_MANIFEST}" contradicts the Content-Type ' \
+                   f'"{oci.DOCKER_MANIFEST}"'
+    else:
+        layer = image.layers[0]
+        entry = layer.descriptor(platform=image.platform.as_dict())
+        body = oci.canonical_json({"schemaVersion": 2, "mediaType": oci.OCI_INDEX, "manifests": [entry]})
+        hostile.routes[path] = manifest_reply(body, oci.OCI_INDEX)
+        expected = f'the index lists no manifests (its entries are "{layer.media_type}")'
+    reference = hostile.reference("ambiguous")
+    error = single_error(pull(berth_root, reference), reference)
+    assert error.endswith(expected), error
+    assert_nothing_stored(berth_root)
+
+
 @pytest.mark.parametrize("announced", [True, False], ids=["content-length", "endless-stream"])
 def test_manifest_larger_than_4_mib(berth, hostile, announced):
     path = hostile.manifest_path("big/manifest", "latest")

@@ -414,6 +414,23 @@ TEST(RegistryClient, ManifestLargerThanTheLimit) {
     EXPECT_EQ(fitting_client.get_manifest("latest", {}).body.size(), exactly.size());
 }
 
+TEST(RegistryClient, AmbiguousManifestIsRefused) {
+    const std::string both = R"({"schemaVersion":2,"config":{},"layers":[],"manifests":[]})";
+    const std::string index =
+        R"({"schemaVersion":2,"mediaType":")" + std::string(media_type::oci_index) + R"(","manifests":[]})";
+    TestServer server([&](const HttpRequest& request) {
+        if (request.path == manifests_path + "both") return manifest_reply(both);
+        return manifest_reply(index, std::string(media_type::oci_manifest));
+    });
+    RegistryClient client(server.host(), repository, test_options());
+    std::string prefix = " in " + server.host() + "/library/busybox: ambiguous manifest: ";
+    EXPECT_EQ(error_of([&] { client.get_manifest("both", {}); }),
+              "reading manifest both" + prefix + "it has both \"layers\" and \"manifests\"");
+    EXPECT_EQ(error_of([&] { client.get_manifest("latest", {}); }),
+              "reading manifest latest" + prefix + "its mediaType \"" + std::string(media_type::oci_index) +
+                  "\" contradicts the Content-Type \"" + std::string(media_type::oci_manifest) + "\"");
+}
+
 TEST(RegistryClient, ManifestNotFound) {
     TestServer server([](const HttpRequest& request) {
         if (request.path == manifests_path + "json") {
