@@ -23,7 +23,7 @@ namespace {
 struct PullOptions {
     std::vector<std::string> references;
     std::string platform;
-    std::string tls_verify = "true";
+    std::string tls_verify;  // empty: not given, registries.conf decides
     std::string creds;
     std::string authfile;
     bool quiet = false;
@@ -77,7 +77,7 @@ std::string pull_one(engine::PullRequest request, const std::string& reference, 
 int run_pull(const PullOptions& options, const GlobalOptions& globals) {
     engine::PullRequest request;
     if (!options.platform.empty()) request.platform = engine::parse_platform(options.platform);
-    request.tls_verify = parse_bool_flag("tls-verify", options.tls_verify);
+    request.tls_verify = parse_optional_bool_flag("tls-verify", options.tls_verify);
     request.credentials = parse_creds(options.creds);
     if (!request.credentials) request.stored_credentials = stored_credentials(options);
     auto storage = open_storage(globals, true);

@@ -151,11 +151,12 @@ void remove_leftovers(Stores& stores) {
     }
 }
 
-// --tls-verify=false, or insecure = true in registries.conf for the registry or mirror: plain HTTP.
+// --tls-verify when given, else insecure = true in registries.conf for the registry or mirror: plain HTTP.
 // Credentials: --creds everywhere, else what is stored for the place tried.
-registry::ClientOptions client_options(const PullRequest& request, const registry::Reference& place, bool insecure) {
+registry::ClientOptions client_options(const PullRequest& request, const registry::PullSource& source) {
+    const registry::Reference& place = source.reference;
     registry::ClientOptions options;
-    options.tls_verify = request.tls_verify && !insecure;
+    options.tls_verify = registry::verify_tls(request.tls_verify, source);
     options.plain_http = !options.tls_verify;
     options.credentials = request.credentials;
     if (!options.credentials && request.stored_credentials) options.credentials = request.stored_credentials(place);
@@ -178,8 +179,8 @@ std::pair<std::unique_ptr<registry::RegistryClient>, ResolvedManifest> open_sour
     for (size_t i = 0;; ++i) {
         const auto& source = sources[i];
         log_debug("Trying to access " + source.reference.to_string());
-        auto client = std::make_unique<registry::RegistryClient>(
-            source.reference.domain, source.reference.path, client_options(request, source.reference, source.insecure));
+        auto client = std::make_unique<registry::RegistryClient>(source.reference.domain, source.reference.path,
+                                                                 client_options(request, source));
         try {
             auto resolved = resolve_manifest(request, *client, source.reference);
             return {std::move(client), std::move(resolved)};
