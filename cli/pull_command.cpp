@@ -119,6 +119,10 @@ void add_pull_command(CommandTree& tree, const GlobalOptions& globals) {
                      "Credentials are those of --creds, else those that berth login stored for each registry,\n"
                      "mirror or repository the pull tries (see berth-login(1) for the files searched).\n"
                      "\n"
+                     "A transfer (manifest or blob) that brings no data for 60 seconds is abandoned and tried\n"
+                     "again, three times at most with a doubling pause, before the pull fails naming the\n"
+                     "registry and the blob; $BERTH_TRANSFER_STALL_TIMEOUT sets that time in seconds.\n"
+                     "\n"
                      "On a terminal each layer has a live line with its bytes, size and rate; otherwise plain\n"
                      "lines say what happens; -q prints only the image id.",
                      {"berth pull docker.io/library/busybox", "berth pull --tls-verify=false localhost:5000/app:1",

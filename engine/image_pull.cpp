@@ -158,6 +158,7 @@ registry::ClientOptions client_options(const PullRequest& request, const registr
     registry::ClientOptions options;
     options.tls_verify = registry::verify_tls(request.tls_verify, source);
     options.plain_http = !options.tls_verify;
+    options.stall_seconds = registry::stall_seconds_from_environment();
     options.credentials = request.credentials;
     if (!options.credentials && request.stored_credentials) options.credentials = request.stored_credentials(place);
     return options;

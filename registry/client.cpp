@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <mutex>
@@ -126,6 +127,7 @@ bool is_transient(CURLcode code) {
 
 // What one request chain (with its redirects) ended with.
 struct Response {
+    int attempts = 1;  // how many times the request was sent before the client gave up on it
     CURLcode code = CURLE_OK;
     std::string curl_error;  // when code is not CURLE_OK
     std::string method;
@@ -277,7 +279,9 @@ void sleep_unless_cancelled(std::chrono::milliseconds delay, const std::atomic<b
 // "GET <url>: <why>" for a transport failure; the registry's or the status's text for an HTTP error.
 // not_found is what a 404 without a registry error body means.
 std::string failure_text(const Response& response, std::string_view not_found) {
-    if (!response.ok()) return response.method + " " + response.url + ": " + response.curl_error;
+    if (!response.ok())
+        return response.method + " " + response.url + ": " + response.curl_error +
+               (response.attempts > 1 ? " (gave up after " + std::to_string(response.attempts) + " attempts)" : "");
     std::string text = registry_error_text(response.body);
     if (!text.empty()) return text;
     switch (response.status) {
@@ -479,6 +483,10 @@ struct RegistryClient::Impl {
         response.code = code;
         if (code != CURLE_OK) {
             response.curl_error = error_buffer[0] != '\0' ? error_buffer : libcurl().easy_strerror(code);
+            // CURLOPT_LOW_SPEED_TIME ran out: say so plainly.
+            if (code == CURLE_OPERATION_TIMEDOUT && response.curl_error.starts_with("Operation too slow"))
+                response.curl_error =
+                    "the transfer stalled: no data for " + std::to_string(options.stall_seconds) + " s";
             return response;
         }
         long status = 0;
@@ -611,7 +619,10 @@ struct RegistryClient::Impl {
             Response response = registry_auth
                                     ? exchange(method, target, headers, handler, cancel, what)
                                     : perform(method, target, headers, fixed_authorization, handler, cancel, what);
-            if (attempt >= options.max_attempts || !worth_retrying(response)) return response;
+            if (attempt >= options.max_attempts || !worth_retrying(response)) {
+                response.attempts = attempt;
+                return response;
+            }
             back_off(attempt, response, cancel);
         }
     }
@@ -624,7 +635,9 @@ struct RegistryClient::Impl {
         std::string target = url("/blobs/" + digest);
         BlobBody body(what, expected_size, sink, progress);
         int failures = 0;
+        int attempts = 0;
         for (;;) {
+            ++attempts;
             std::vector<std::string> headers;
             if (body.received() > 0) headers.push_back("Range: bytes=" + std::to_string(body.received()) + "-");
             uint64_t before = body.received();
@@ -633,6 +646,7 @@ struct RegistryClient::Impl {
             if (body.received() > before) failures = 0;  // progress: the connection is worth more attempts
             ++failures;
             if (failures >= options.max_attempts || !worth_retrying(response)) {
+                response.attempts = attempts;
                 throw Error(what + ": " + failure_text(response, "blob unknown"));
             }
             back_off(failures, response, cancel);
@@ -652,6 +666,17 @@ struct RegistryClient::Impl {
     std::mutex auth_mutex;
     std::string auth_value;  // the Authorization value for registry requests; empty while anonymous
 };
+
+long stall_seconds_from(const char* value) {
+    if (value == nullptr) return default_stall_seconds;
+    auto seconds = parse_unsigned(value);
+    if (!seconds || *seconds < 1 || *seconds > 1'000'000)
+        throw Error("invalid $BERTH_TRANSFER_STALL_TIMEOUT \"" + std::string(value) +
+                    "\": expected a whole number of seconds, at least 1");
+    return static_cast<long>(*seconds);
+}
+
+long stall_seconds_from_environment() { return stall_seconds_from(std::getenv("BERTH_TRANSFER_STALL_TIMEOUT")); }
 
 RegistryClient::RegistryClient(std::string host, std::string repository, ClientOptions options)
     : impl_(std::make_unique<Impl>(std::move(host), std::move(repository), std::move(options))) {}

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from fixtures import oci
-from fixtures.hostile_server import Content, Endless, HostileRegistry, Redirect, manifest_reply
+from fixtures.hostile_server import Content, Endless, HostileRegistry, Redirect, Stall, manifest_reply
 from fixtures.registry import Registry
 from fixtures.runner import Berth
 
@@ -196,6 +196,32 @@ def test_a_blob_cut_short_once_is_resumed(berth, hostile, ranges):
     assert (Path(berth.root) / "layers" / chain_id[7:] / "diff" / "data").read_bytes() == content
     gets = hostile.requests_to(hostile.blob_path("cut/once", image.layer_digests[0]))
     assert [g.headers.get("range") for g in gets] == [None, f"bytes={len(layer.data) // 2}-"]
+
+
+@pytest.mark.parametrize("what", ["blob", "manifest"])
+def test_a_stalled_transfer_is_retried_then_abandoned(berth_root, hostile, what):
+    """Headers, then silence: after BERTH_TRANSFER_STALL_TIMEOUT seconds without a byte the transfer is tried again,
+    four times in all, then the pull fails naming the registry and what stalled, and the store holds nothing."""
+    image = oci.build_image([oci.make_layer([oci.file("f", random_bytes(100_000, 11))])])
+    hostile.serve_image("stall", "latest", image)
+    if what == "blob":
+        path, name = hostile.blob_path("stall", image.layer_digests[0]), f"blob {image.layer_digests[0]}"
+        hostile.routes[path] = Stall(image.layers[0].data)
+    else:
+        path, name = hostile.manifest_path("stall", "latest"), "manifest latest"
+        hostile.routes[path] = Stall(image.manifest.data, image.media_type)
+    reference = hostile.reference("stall")
+    result = berth_root.run("pull", "--tls-verify=false", reference, check=False, timeout=60,
+                            env={"BERTH_TRANSFER_STALL_TIMEOUT": "1"})
+    error = single_error(result, reference)
+    assert f"reading {name} in {hostile.host}/stall: GET " in error, error
+    assert error.endswith(": the transfer stalled: no data for 1 s (gave up after 4 attempts)"), error
+    assert len(hostile.requests_to(path)) == 4
+    assert_nothing_stored(berth_root)
+    hostile.serve_image("stall", "latest", image)
+    result = pull(berth_root, reference)
+    assert result.ok, str(result)
+    assert_stored_once(berth_root, image)
 
 
 def test_malformed_manifest_json(berth, hostile):
