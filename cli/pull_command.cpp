@@ -12,6 +12,7 @@
 #include "cli/registry_options.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
+#include "common/interrupt.hpp"
 #include "engine/image_manifest.hpp"
 #include "engine/image_pull.hpp"
 #include "registry/auth_file.hpp"
@@ -83,6 +84,8 @@ int run_pull(const PullOptions& options, const GlobalOptions& globals) {
     auto storage = open_storage(globals, true);
     request.graph_root = storage.graph_root;
     request.rootless = storage.rootless;
+    // SIGINT and SIGTERM stop the pull where it is; what it wrote so far is removed on the way out.
+    install_interrupt_handlers();
     for (const auto& reference : options.references) {
         std::string id = pull_one(request, reference, options.quiet);
         std::printf("%s\n", id.substr(7).c_str());
@@ -122,6 +125,9 @@ void add_pull_command(CommandTree& tree, const GlobalOptions& globals) {
                      "A transfer (manifest or blob) that brings no data for 60 seconds is abandoned and tried\n"
                      "again, three times at most with a doubling pause, before the pull fails naming the\n"
                      "registry and the blob; $BERTH_TRANSFER_STALL_TIMEOUT sets that time in seconds.\n"
+                     "\n"
+                     "SIGINT or SIGTERM stops a pull at once and removes what it had written (exit status\n"
+                     "128 + the signal's number); a second one ends berth without that clean-up.\n"
                      "\n"
                      "On a terminal each layer has a live line with its bytes, size and rate; otherwise plain\n"
                      "lines say what happens; -q prints only the image id.",

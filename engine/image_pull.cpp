@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/interrupt.hpp"
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
 #include "engine/image_manifest.hpp"
@@ -107,6 +108,7 @@ uint64_t fetch_layers(const PullRequest& request, registry::RegistryClient& clie
         });
     }
     for (auto& worker : workers) worker.join();
+    throw_if_interrupted();  // rather than whichever layer noticed it first
     for (auto& failure : failures)
         if (failure) std::rethrow_exception(failure);
     uint64_t total = 0;
@@ -186,6 +188,7 @@ std::pair<std::unique_ptr<registry::RegistryClient>, ResolvedManifest> open_sour
             auto resolved = resolve_manifest(request, *client, source.reference);
             return {std::move(client), std::move(resolved)};
         } catch (const Error& error) {
+            throw_if_interrupted();  // not a reason to try the next source
             log_debug("Accessing " + source.reference.to_string() + " failed: " + error.what());
             if (i + 1 < sources.size()) {
                 mirror_failures.push_back(error.what());
@@ -264,6 +267,7 @@ std::string pull_image(const PullRequest& request) {
         try {
             return pull_reference(request, conf, stores, candidate);
         } catch (const Error& error) {
+            throw_if_interrupted();
             if (resolution.candidates.size() == 1) throw;
             failures.push_back(error.what());
         }

@@ -17,6 +17,7 @@
 
 #include "common/digest.hpp"
 #include "common/error.hpp"
+#include "common/interrupt.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "registry/curl_library.hpp"
@@ -243,6 +244,7 @@ size_t on_write(char* data, size_t size, size_t count, void* user) {
     size_t length = size * count;
     try {
         if (transfer->cancel != nullptr && transfer->cancel->load()) throw Cancelled{};
+        throw_if_interrupted();
         Response& response = transfer->response;
         if (is_success(response.status) && transfer->handler != nullptr) {
             if (!transfer->started) {
@@ -262,7 +264,7 @@ size_t on_write(char* data, size_t size, size_t count, void* user) {
 
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     auto* transfer = static_cast<Transfer*>(user);
-    return transfer->cancel != nullptr && transfer->cancel->load() ? 1 : 0;
+    return interrupt_signal() != 0 || (transfer->cancel != nullptr && transfer->cancel->load()) ? 1 : 0;
 }
 
 // Sleeps, waking early to throw Cancelled when cancel is set.
@@ -270,6 +272,7 @@ void sleep_unless_cancelled(std::chrono::milliseconds delay, const std::atomic<b
     auto until = std::chrono::steady_clock::now() + delay;
     for (;;) {
         if (cancel != nullptr && cancel->load()) throw Cancelled{};
+        throw_if_interrupted();
         auto now = std::chrono::steady_clock::now();
         if (now >= until) return;
         std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(until - now, cancel_poll_interval));
@@ -480,6 +483,7 @@ struct RegistryClient::Impl {
         libcurl().easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
         if (transfer.error) std::rethrow_exception(transfer.error);
         if (cancel != nullptr && cancel->load()) throw Cancelled{};
+        throw_if_interrupted();
         response.code = code;
         if (code != CURLE_OK) {
             response.curl_error = error_buffer[0] != '\0' ? error_buffer : libcurl().easy_strerror(code);

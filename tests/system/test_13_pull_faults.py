@@ -479,6 +479,34 @@ def test_kill_9_mid_pull_leaves_no_image_and_the_next_pull_cleans_up(berth, host
     assert hashlib.sha256(stored).digest() == hashlib.sha256(content).digest()
 
 
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_mid_pull_ends_it_at_once_without_temporaries(berth, hostile, signal_number):
+    image = oci.build_image([oci.make_layer([oci.file("big", random_bytes(4 * MIB, 5))])])
+    layer = hostile.serve_image("slow/signal", "latest", image)[image.layer_digests[0]]
+    layer.rate = 1 * MIB
+    blob_path = hostile.blob_path("slow/signal", image.layer_digests[0])
+    reference = hostile.reference("slow/signal")
+    proc = spawn(berth, "pull", "--tls-verify=false", reference)
+    caught = wait_for(lambda: layer_temporaries(berth) and hostile.bytes_sent(blob_path) >= MIB // 2, 10)
+    os.kill(proc.pid, signal_number)
+    sent = time.monotonic()
+    status, out, err = finish(proc, timeout=30)
+    elapsed = time.monotonic() - sent
+    assert caught, err
+    assert elapsed < 2, f"berth took {elapsed:.1f}s to stop"
+    assert status == 128 + signal_number, err
+    assert out == ""
+    name = signal.Signals(signal_number).name
+    assert err.splitlines()[-1] == f"Error: pull {reference}: interrupted by {name}", err
+    assert leftovers(berth) == []
+    assert berth.run("images", "-q").stdout == ""
+
+    layer.rate = None
+    result = berth.run("pull", "--tls-verify=false", reference)
+    assert result.stdout == image.config_digest[7:] + "\n"
+    assert_stored_once(berth, image)
+
+
 def many_directories_layer(count: int) -> oci.Layer:
     entries = []
     for n in range(count):
