@@ -98,7 +98,8 @@ storage::ImageRecord image_for_container(const StorageContext& storage, const Ru
             if (policy == PullPolicy::never) throw;
         }
     }
-    ContainerPull pull{reference, flags.quiet, parse_bool_flag("tls-verify", flags.tls_verify), flags.authfile};
+    ContainerPull pull{reference, flags.quiet, parse_optional_bool_flag("tls-verify", flags.tls_verify),
+                       flags.authfile};
     std::string id = pull_for_container(storage, pull);
     return engine::resolve_image(storage.graph_root, id);
 }

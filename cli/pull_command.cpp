@@ -13,6 +13,7 @@
 #include "cli/registry_options.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
+#include "common/interrupt.hpp"
 #include "engine/image_manifest.hpp"
 #include "engine/image_pull.hpp"
 #include "registry/reference.hpp"
@@ -23,7 +24,7 @@ namespace {
 struct PullOptions {
     std::vector<std::string> references;
     std::string platform;
-    std::string tls_verify = "true";
+    std::string tls_verify;  // empty: not given, registries.conf decides
     std::string creds;
     std::string authfile;
     bool quiet = false;
@@ -52,12 +53,14 @@ std::string pull_one(engine::PullRequest request, const std::string& reference, 
 int run_pull(const PullOptions& options, const GlobalOptions& globals) {
     engine::PullRequest request;
     if (!options.platform.empty()) request.platform = engine::parse_platform(options.platform);
-    request.tls_verify = parse_bool_flag("tls-verify", options.tls_verify);
+    request.tls_verify = parse_optional_bool_flag("tls-verify", options.tls_verify);
     request.credentials = parse_creds(options.creds);
     if (!request.credentials) request.stored_credentials = stored_credentials(options.authfile);
     auto storage = open_storage(globals, true);
     request.graph_root = storage.graph_root;
     request.rootless = storage.rootless;
+    // SIGINT and SIGTERM stop the pull where it is; what it wrote so far is removed on the way out.
+    install_interrupt_handlers();
     for (const auto& reference : options.references) {
         std::string id = pull_one(request, reference, options.quiet);
         std::printf("%s\n", id.substr(7).c_str());
@@ -91,6 +94,13 @@ void add_pull_command(CommandTree& tree, const GlobalOptions& globals) {
                      "\n"
                      "Credentials are those of --creds, else those that berth login stored for each registry,\n"
                      "mirror or repository the pull tries (see berth-login(1) for the files searched).\n"
+                     "\n"
+                     "A transfer (manifest or blob) that brings no data for 60 seconds is abandoned and tried\n"
+                     "again, three times at most with a doubling pause, before the pull fails naming the\n"
+                     "registry and the blob; $BERTH_TRANSFER_STALL_TIMEOUT sets that time in seconds.\n"
+                     "\n"
+                     "SIGINT or SIGTERM stops a pull at once and removes what it had written (exit status\n"
+                     "128 + the signal's number); a second one ends berth without that clean-up.\n"
                      "\n"
                      "On a terminal each layer has a live line with its bytes, size and rate; otherwise plain\n"
                      "lines say what happens; -q prints only the image id.",

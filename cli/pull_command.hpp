@@ -1,6 +1,7 @@
 // Pulling for other commands: `berth run` and `berth create` pull an image they do not have.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "cli/storage_context.hpp"
@@ -12,7 +13,7 @@ namespace berth::cli {
 struct ContainerPull {
     std::string reference;
     bool quiet = false;
-    bool tls_verify = true;
+    std::optional<bool> tls_verify;  // --tls-verify, when given
     std::string authfile;
 };
 std::string pull_for_container(const StorageContext& storage, const ContainerPull& pull);

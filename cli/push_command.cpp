@@ -21,7 +21,7 @@ namespace {
 struct PushOptions {
     std::string image;
     std::string destination;
-    std::string tls_verify = "true";
+    std::string tls_verify;  // empty: not given, registries.conf decides
     std::string creds;
     std::string authfile;
     std::string cert_dir;
@@ -43,7 +43,7 @@ std::string destination_of(const PushOptions& options) {
 
 int run_push(const PushOptions& options, const GlobalOptions& globals) {
     transport::PushRequest request;
-    request.tls_verify = parse_bool_flag("tls-verify", options.tls_verify);
+    request.tls_verify = parse_optional_bool_flag("tls-verify", options.tls_verify);
     request.format = transport::parse_manifest_format(options.format);
     request.compression = options.compression_format;
     request.destination = destination_of(options);

@@ -1,6 +1,7 @@
 // Options that the commands talking to registries share: --tls-verify and --authfile.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "cli/command_tree.hpp"
@@ -21,6 +22,12 @@ inline bool parse_bool_flag(const std::string& name, const std::string& value) {
     if (value == "true" || value == "1") return true;
     if (value == "false" || value == "0") return false;
     throw Error("invalid value \"" + value + "\" for --" + name + ": expected true or false");
+}
+
+// The same for a flag whose absence means something of its own (an empty value: not given).
+inline std::optional<bool> parse_optional_bool_flag(const std::string& name, const std::string& value) {
+    if (value.empty()) return std::nullopt;
+    return parse_bool_flag(name, value);
 }
 
 // --authfile FILE (also $REGISTRY_AUTH_FILE).

@@ -115,13 +115,24 @@ Platform parse_platform(std::string_view text) {
 
 Descriptor select_platform(const std::vector<Descriptor>& entries, const Platform& wanted, const std::string& where) {
     std::string offered;
+    std::string other_types;
+    bool any_manifest = false;
     for (const auto& entry : entries) {
+        // The image spec: an entry of a media type the implementation does not know MUST be ignored.
+        if (!media_type::is_image_manifest(entry.media_type) && !media_type::is_index(entry.media_type)) {
+            if (other_types.find('"' + entry.media_type + '"') == std::string::npos)
+                other_types += (other_types.empty() ? "\"" : ", \"") + entry.media_type + '"';
+            continue;
+        }
+        any_manifest = true;
         if (!entry.platform) continue;
         offered += (offered.empty() ? "" : ", ") + platform_text(*entry.platform);
         if (entry.platform->os == wanted.os && entry.platform->architecture == wanted.architecture &&
             same_variant(*entry.platform, wanted))
             return entry;
     }
+    if (!any_manifest && !other_types.empty())
+        throw Error(where + ": the index lists no manifests (its entries are " + other_types + ")");
     throw Error(where + ": no image found in manifest list for architecture " + wanted.architecture + ", variant \"" +
                 wanted.variant + "\", OS " + wanted.os + " (it has: " + (offered.empty() ? "nothing" : offered) + ")");
 }

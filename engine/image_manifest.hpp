@@ -40,7 +40,9 @@ std::vector<Descriptor> parse_index(std::string_view body, const std::string& wh
 Platform parse_platform(std::string_view text);
 
 // The index entry for a platform (os and architecture equal; the variant too when asked for,
-// arm64's "v8" being the same as none); throws Error listing what the index offers otherwise.
+// arm64's "v8" being the same as none); throws Error listing what the index offers otherwise. Entries that are not
+// manifests or indexes are ignored, as the image spec asks; an index of nothing else is an error that names their
+// media types.
 Descriptor select_platform(const std::vector<Descriptor>& entries, const Platform& wanted, const std::string& where);
 
 // The diff ids (rootfs.diff_ids) and creation time of an image config. Its media type is the manifest's

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/interrupt.hpp"
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
 #include "engine/image_manifest.hpp"
@@ -121,6 +122,7 @@ uint64_t fetch_layers(const PullRequest& request, registry::RegistryClient& clie
         });
     }
     for (auto& worker : workers) worker.join();
+    throw_if_interrupted();  // rather than whichever layer noticed it first
     for (auto& failure : failures)
         if (failure) std::rethrow_exception(failure);
     uint64_t total = 0;
@@ -146,6 +148,9 @@ ResolvedManifest resolve_manifest(const PullRequest& request, registry::Registry
     Platform wanted = request.platform.value_or(host_platform());
     auto chosen = select_platform(parse_index(fetched.body, where), wanted, where);
     auto image = client.get_manifest(chosen.digest, manifest_accept_list());
+    if (image.media_type != chosen.media_type)
+        throw Error(where + ": the index says its entry " + chosen.digest + " is " + chosen.media_type +
+                    " but the registry serves " + (image.media_type.empty() ? "no media type" : image.media_type));
     if (!media_type::is_image_manifest(image.media_type) || media_type::is_schema1(image.media_type))
         throw Error(where + ": the entry for " + wanted.os + "/" + wanted.architecture + " is not an image manifest (" +
                     image.media_type + ")");
@@ -162,12 +167,14 @@ void remove_leftovers(Stores& stores) {
     }
 }
 
-// --tls-verify=false, or insecure = true in registries.conf for the registry or mirror: plain HTTP.
+// --tls-verify when given, else insecure = true in registries.conf for the registry or mirror: plain HTTP.
 // Credentials: --creds everywhere, else what is stored for the place tried.
-registry::ClientOptions client_options(const PullRequest& request, const registry::Reference& place, bool insecure) {
+registry::ClientOptions client_options(const PullRequest& request, const registry::PullSource& source) {
+    const registry::Reference& place = source.reference;
     registry::ClientOptions options;
-    options.tls_verify = request.tls_verify && !insecure;
+    options.tls_verify = registry::verify_tls(request.tls_verify, source);
     options.plain_http = !options.tls_verify;
+    options.stall_seconds = registry::stall_seconds_from_environment();
     options.credentials = request.credentials;
     if (!options.credentials && request.stored_credentials) options.credentials = request.stored_credentials(place);
     return options;
@@ -189,12 +196,13 @@ std::pair<std::unique_ptr<registry::RegistryClient>, ResolvedManifest> open_sour
     for (size_t i = 0;; ++i) {
         const auto& source = sources[i];
         log_debug("Trying to access " + source.reference.to_string());
-        auto client = std::make_unique<registry::RegistryClient>(
-            source.reference.domain, source.reference.path, client_options(request, source.reference, source.insecure));
+        auto client = std::make_unique<registry::RegistryClient>(source.reference.domain, source.reference.path,
+                                                                 client_options(request, source));
         try {
             auto resolved = resolve_manifest(request, *client, source.reference);
             return {std::move(client), std::move(resolved)};
         } catch (const Error& error) {
+            throw_if_interrupted();  // not a reason to try the next source
             log_debug("Accessing " + source.reference.to_string() + " failed: " + error.what());
             if (i + 1 < sources.size()) {
                 mirror_failures.push_back(error.what());
@@ -273,6 +281,7 @@ std::string pull_image(const PullRequest& request) {
         try {
             return pull_reference(request, conf, stores, candidate);
         } catch (const Error& error) {
+            throw_if_interrupted();
             if (resolution.candidates.size() == 1) throw;
             failures.push_back(error.what());
         }

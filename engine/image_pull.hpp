@@ -23,8 +23,8 @@ struct LayerProgress {
 struct PullRequest {
     std::string reference;  // as the user typed it
     std::string graph_root;
-    std::optional<Platform> platform;                  // default: this host
-    bool tls_verify = true;                            // false: plain HTTP, as for an insecure registry
+    std::optional<Platform> platform;  // default: this host
+    std::optional<bool> tls_verify;    // --tls-verify: false means plain HTTP; unset: registries.conf decides
     std::optional<registry::Credentials> credentials;  // --creds: for every place the pull tries
     // Otherwise the credentials stored for a place tried (a registry, a mirror), looked up per place so that
     // credentials go only where they were stored for.

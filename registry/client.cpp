@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <mutex>
@@ -17,9 +18,11 @@
 
 #include "common/digest.hpp"
 #include "common/error.hpp"
+#include "common/interrupt.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "registry/curl_library.hpp"
+#include "registry/manifest_format.hpp"
 #include "registry/media_types.hpp"
 
 namespace berth::registry {
@@ -126,6 +129,7 @@ bool is_transient(CURLcode code) {
 
 // What one request chain (with its redirects) ended with.
 struct Response {
+    int attempts = 1;  // how many times the request was sent before the client gave up on it
     CURLcode code = CURLE_OK;
     std::string curl_error;  // when code is not CURLE_OK
     std::string method;
@@ -243,6 +247,7 @@ size_t on_write(char* data, size_t size, size_t count, void* user) {
     size_t length = size * count;
     try {
         if (transfer->cancel != nullptr && transfer->cancel->load()) throw Cancelled{};
+        throw_if_interrupted();
         Response& response = transfer->response;
         if (is_success(response.status) && transfer->handler != nullptr) {
             if (!transfer->started) {
@@ -287,7 +292,7 @@ size_t on_read(char* buffer, size_t size, size_t count, void* user) {
 
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     auto* transfer = static_cast<Transfer*>(user);
-    return transfer->cancel != nullptr && transfer->cancel->load() ? 1 : 0;
+    return interrupt_signal() != 0 || (transfer->cancel != nullptr && transfer->cancel->load()) ? 1 : 0;
 }
 
 // Sleeps, waking early to throw Cancelled when cancel is set.
@@ -295,6 +300,7 @@ void sleep_unless_cancelled(std::chrono::milliseconds delay, const std::atomic<b
     auto until = std::chrono::steady_clock::now() + delay;
     for (;;) {
         if (cancel != nullptr && cancel->load()) throw Cancelled{};
+        throw_if_interrupted();
         auto now = std::chrono::steady_clock::now();
         if (now >= until) return;
         std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(until - now, cancel_poll_interval));
@@ -304,7 +310,9 @@ void sleep_unless_cancelled(std::chrono::milliseconds delay, const std::atomic<b
 // "GET <url>: <why>" for a transport failure; the registry's or the status's text for an HTTP error.
 // not_found is what a 404 without a registry error body means.
 std::string failure_text(const Response& response, std::string_view not_found) {
-    if (!response.ok()) return response.method + " " + response.url + ": " + response.curl_error;
+    if (!response.ok())
+        return response.method + " " + response.url + ": " + response.curl_error +
+               (response.attempts > 1 ? " (gave up after " + std::to_string(response.attempts) + " attempts)" : "");
     std::string text = registry_error_text(response.body);
     if (!text.empty()) return text;
     switch (response.status) {
@@ -333,12 +341,6 @@ std::string media_type_of_body(std::string_view body) {
     if (manifest.contains("manifests")) return std::string(media_type::oci_index);
     if (manifest.contains("config") && manifest.contains("layers")) return std::string(media_type::oci_manifest);
     return {};
-}
-
-// Content-Type values that say nothing about which manifest format a body is.
-bool is_generic_content_type(std::string_view type) {
-    return type.empty() || type == "application/json" || type == "text/plain" || type == "application/octet-stream" ||
-           type == "binary/octet-stream";
 }
 
 // Feeds a blob's bytes to its sink exactly once across resumed replies, hashing and counting them.
@@ -519,9 +521,14 @@ struct RegistryClient::Impl {
         libcurl().easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
         if (transfer.error) std::rethrow_exception(transfer.error);
         if (cancel != nullptr && cancel->load()) throw Cancelled{};
+        throw_if_interrupted();
         response.code = code;
         if (code != CURLE_OK) {
             response.curl_error = error_buffer[0] != '\0' ? error_buffer : libcurl().easy_strerror(code);
+            // CURLOPT_LOW_SPEED_TIME ran out: say so plainly.
+            if (code == CURLE_OPERATION_TIMEDOUT && response.curl_error.starts_with("Operation too slow"))
+                response.curl_error =
+                    "the transfer stalled: no data for " + std::to_string(options.stall_seconds) + " s";
             return response;
         }
         long status = 0;
@@ -659,7 +666,10 @@ struct RegistryClient::Impl {
             Response response =
                 registry_auth ? exchange(method, target, headers, handler, cancel, what, upload)
                               : perform(method, target, headers, fixed_authorization, handler, cancel, what, upload);
-            if (attempt >= max_attempts || !worth_retrying(response)) return response;
+            if (attempt >= max_attempts || !worth_retrying(response)) {
+                response.attempts = attempt;
+                return response;
+            }
             back_off(attempt, response, cancel);
         }
     }
@@ -672,7 +682,9 @@ struct RegistryClient::Impl {
         std::string target = url("/blobs/" + digest);
         BlobBody body(what, expected_size, sink, progress);
         int failures = 0;
+        int attempts = 0;
         for (;;) {
+            ++attempts;
             std::vector<std::string> headers;
             if (body.received() > 0) headers.push_back("Range: bytes=" + std::to_string(body.received()) + "-");
             uint64_t before = body.received();
@@ -681,6 +693,7 @@ struct RegistryClient::Impl {
             if (body.received() > before) failures = 0;  // progress: the connection is worth more attempts
             ++failures;
             if (failures >= options.max_attempts || !worth_retrying(response)) {
+                response.attempts = attempts;
                 throw Error(what + ": " + failure_text(response, "blob unknown"));
             }
             back_off(failures, response, cancel);
@@ -700,6 +713,17 @@ struct RegistryClient::Impl {
     std::mutex auth_mutex;
     std::string auth_value;  // the Authorization value for registry requests; empty while anonymous
 };
+
+long stall_seconds_from(const char* value) {
+    if (value == nullptr) return default_stall_seconds;
+    auto seconds = parse_unsigned(value);
+    if (!seconds || *seconds < 1 || *seconds > 1'000'000)
+        throw Error("invalid $BERTH_TRANSFER_STALL_TIMEOUT \"" + std::string(value) +
+                    "\": expected a whole number of seconds, at least 1");
+    return static_cast<long>(*seconds);
+}
+
+long stall_seconds_from_environment() { return stall_seconds_from(std::getenv("BERTH_TRANSFER_STALL_TIMEOUT")); }
 
 RegistryClient::RegistryClient(std::string host, std::string repository, ClientOptions options)
     : impl_(std::make_unique<Impl>(std::move(host), std::move(repository), std::move(options))) {}
@@ -740,6 +764,8 @@ Manifest RegistryClient::get_manifest(const std::string& reference, const std::v
     if (const std::string* header = response.header("content-type")) {
         content_type = to_lower(trim(std::string_view(*header).substr(0, header->find(';'))));
     }
+    if (std::string why = manifest_ambiguity(content_type, manifest.body); !why.empty())
+        throw Error(what + ": ambiguous manifest: " + why);
     manifest.media_type = content_type;
     if (is_generic_content_type(content_type)) {
         std::string declared = media_type_of_body(manifest.body);

@@ -15,14 +15,25 @@
 
 namespace berth::registry {
 
+inline constexpr long default_stall_seconds = 60;
+
+// The stall timeout of transfers: $BERTH_TRANSFER_STALL_TIMEOUT (whole seconds, at least 1) when it is set, else
+// default_stall_seconds. stall_seconds_from parses the variable's value (null: not set) and throws
+// Error("invalid $BERTH_TRANSFER_STALL_TIMEOUT \"<value>\": expected a whole number of seconds, at least 1").
+long stall_seconds_from(const char* value);
+long stall_seconds_from_environment();
+
 struct ClientOptions {
     bool tls_verify = true;
     bool plain_http = false;  // talk http:// (an insecure registry); otherwise https://
     std::optional<Credentials> credentials;
     std::string user_agent = "berth";
-    int max_attempts = 4;       // per request, on 5xx, 429 and connection errors, with exponential back-off
+    // Per request: the first and three retries (Podman's retry = 3), on 5xx, 429, stalls and connection errors, with
+    // exponential back-off.
+    int max_attempts = 4;
     long retry_delay_ms = 200;  // the first back-off; each further one doubles it
-    long stall_seconds = 30;    // abort (and retry) a transfer when under 1 byte/s arrives for this long
+    // A transfer that makes no progress (under 1 byte/s) for this long is abandoned and tried again: 60 s, as Podman.
+    long stall_seconds = default_stall_seconds;
     size_t max_manifest_bytes = size_t{4} * 1024 * 1024;
     bool push_access = false;  // ask token servers for pull and push access when a challenge names no scope
 };
@@ -80,8 +91,11 @@ public:
     // GET /v2/<repository>/manifests/<reference> (a tag or a digest), accepting the given media types (all that
     // berth understands when empty). Checks that the body is at most max_manifest_bytes and that its sha256 is the
     // reference when that is a digest, else the Docker-Content-Digest header when there is one. The media type is
-    // the Content-Type, or what the body says when the header is missing or generic (application/json, ...).
-    // Errors read "reading manifest <reference> in <host>/<repository>: <why>", e.g. "manifest unknown".
+    // the Content-Type, or what the body says when the header is missing or generic (application/json, ...). An
+    // ambiguous document (registry/manifest_format.hpp: both "layers" and "manifests", or a "mediaType" that
+    // contradicts the Content-Type) is refused: "reading manifest <reference> in <host>/<repository>: ambiguous
+    // manifest: <why>". Errors read "reading manifest <reference> in <host>/<repository>: <why>", e.g. "manifest
+    // unknown".
     Manifest get_manifest(const std::string& reference, const std::vector<std::string>& accept);
 
     // Streams GET /v2/<repository>/blobs/<digest> into sink as the bytes arrive, hashing them. A connection that

@@ -535,4 +535,8 @@ std::vector<PullSource> pull_sources(const RegistriesConf& conf, const Reference
     return sources;
 }
 
+bool verify_tls(std::optional<bool> tls_verify_flag, const PullSource& source) {
+    return tls_verify_flag.value_or(!source.insecure);
+}
+
 }  // namespace berth::registry

@@ -136,4 +136,9 @@ struct PullSource {
 // Throws Error("registry <prefix> is blocked in <file>") for a blocked registry.
 std::vector<PullSource> pull_sources(const RegistriesConf& conf, const Reference& reference);
 
+// Whether to talk TLS and verify certificates at a source, as Podman decides: --tls-verify when it was given
+// (true even for a registry that registries.conf marks insecure, false even for one it does not), else not for an
+// insecure source. false means plain HTTP.
+bool verify_tls(std::optional<bool> tls_verify_flag, const PullSource& source);
+
 }  // namespace berth::registry

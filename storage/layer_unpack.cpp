@@ -215,6 +215,10 @@ private:
     void hard_link(const std::string& name, const Parts& parts, const char* target_name);
     void whiteout(const std::string& name, const Parts& parts);
     void opaque(const std::string& name, const Parts& dir_parts);
+    void set_opaque(int dir_fd, const std::string& name);
+    void replace_whiteout_with_directory(int parent, const std::string& leaf, const std::string& path,
+                                         const std::string& name);
+    bool is_directory(const Parts& parts, const std::string& name);
     void finish_directories();
 
     UniqueFd open_dir(const Parts& parts, size_t count, const std::string& name, bool create);
@@ -234,7 +238,9 @@ private:
     int root_fd_;
     const UnpackOptions& options_;
     std::string previous_name_;
-    std::unordered_set<std::string> written_;  // paths this layer wrote, kept when an opaque marker empties a dir
+    // Paths this layer wrote and their parents: whiteouts and opaque markers hide only what lower layers put there.
+    std::unordered_set<std::string> written_;
+    std::unordered_set<std::string> whiteouts_;  // overlay form: paths this layer wrote a whiteout device for
     std::vector<DeferredDir> deferred_;
 };
 
@@ -243,8 +249,11 @@ void Unpacker::warn(std::string message) {
     result.warnings.push_back(std::move(message));
 }
 
+// Records that this layer put something at `path`, and so below each of its parents.
 void Unpacker::written(const std::string& path) {
-    if (!options_.overlay_whiteouts) written_.insert(path);
+    if (!written_.insert(path).second) return;
+    for (size_t slash = path.rfind('/'); slash != std::string::npos && slash > 0; slash = path.rfind('/', slash - 1))
+        if (!written_.insert(path.substr(0, slash)).second) return;
 }
 
 void Unpacker::read_failure(const std::string& what) {
@@ -330,7 +339,6 @@ UniqueFd Unpacker::open_dir(const Parts& parts, size_t count, const std::string&
     int err = errno;
     if (err != ENOENT && err != ENOTDIR) fail("open directory " + quoted(path) + " for", name, err);
     if (!create) return dir;
-    if (err == ENOTDIR) fail("open directory " + quoted(path) + " for", name, err);
 
     UniqueFd current(open_in_root(root_fd_, "", flags));
     if (!current) fail("open the layer root for", name, errno);
@@ -341,6 +349,9 @@ UniqueFd Unpacker::open_dir(const Parts& parts, size_t count, const std::string&
             if (::mkdirat(current.get(), parts[i].c_str(), 0755) != 0 && (err = errno) != EEXIST)
                 fail("create directory " + quoted(prefix) + " for", name, err);
             written(prefix);
+            next.reset(open_in_root(root_fd_, prefix, flags));
+        } else if (!next && errno == ENOTDIR && whiteouts_.contains(prefix)) {
+            replace_whiteout_with_directory(current.get(), parts[i], prefix, name);
             next.reset(open_in_root(root_fd_, prefix, flags));
         }
         if (!next) {
@@ -496,6 +507,8 @@ void Unpacker::directory(archive_entry* entry, const std::string& name, const Pa
     if (!dir) fail("open", name, errno);
     set_owner(entry, name, dir.get(), "", AT_EMPTY_PATH);
     set_xattrs(entry, name, dir.get(), false);
+    // A whiteout earlier in this layer hid the lower directory: this one replaces it, it does not merge with it.
+    if (whiteouts_.contains(join(parts))) set_opaque(dir.get(), name);
     deferred_.push_back({parts, name, libarchive().archive_entry_perm(entry), entry_times(entry)});
 }
 
@@ -620,10 +633,17 @@ void Unpacker::whiteout(const std::string& name, const Parts& parts) {
     target_parts.push_back(target);
     std::string target_path = join(target_parts);
 
+    // A whiteout hides only what lower layers have (image-spec layer.md): what this layer put at the path, before
+    // or after the whiteout, stays. A directory of this layer still hides the lower one's content, as an opaque one.
+    if (written_.contains(target_path)) {
+        if (is_directory(target_parts, name)) opaque(name, target_parts);
+        return;
+    }
     if (options_.overlay_whiteouts) {
         UniqueFd dir = open_dir(dir_parts, dir_parts.size(), name, true);
         clear_leaf(dir.get(), target, name, false);
         if (::mknodat(dir.get(), target.c_str(), S_IFCHR, ::makedev(0, 0)) != 0) fail("create whiteout", name, errno);
+        whiteouts_.insert(target_path);
         return;
     }
     UniqueFd dir = open_dir(dir_parts, dir_parts.size(), name, false);
@@ -636,11 +656,40 @@ void Unpacker::opaque(const std::string& name, const Parts& dir_parts) {
     UniqueFd dir(::openat(dir_path.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir) fail("open the directory of", name, errno);
     if (!options_.overlay_whiteouts) return empty_directory(dir.get(), join(dir_parts), true);
+    set_opaque(dir.get(), name);
+}
+
+void Unpacker::set_opaque(int dir_fd, const std::string& name) {
     const char* key = options_.rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";
-    if (::fsetxattr(dir.get(), key, "y", 1, 0) != 0) {
+    if (::fsetxattr(dir_fd, key, "y", 1, 0) != 0) {
         int err = errno;
         fail(std::string("set xattr ") + key + " for", name, err);
     }
+}
+
+// A directory of this layer below a path this layer whited out earlier: the whiteout device makes way for an opaque
+// directory, which hides the lower content just as the whiteout did.
+void Unpacker::replace_whiteout_with_directory(int parent, const std::string& leaf, const std::string& path,
+                                               const std::string& name) {
+    struct stat st {};
+    if (::fstatat(parent, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        fail("inspect " + quoted(path) + " for", name, errno);
+    if (!S_ISCHR(st.st_mode) || st.st_rdev != ::makedev(0, 0))
+        fail("open directory " + quoted(path) + " for", name, ENOTDIR);
+    if (::unlinkat(parent, leaf.c_str(), 0) != 0) fail("remove the whiteout " + quoted(path) + " for", name, errno);
+    if (::mkdirat(parent, leaf.c_str(), 0755) != 0) fail("create directory " + quoted(path) + " for", name, errno);
+    UniqueFd dir(::openat(parent, leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir) fail("open directory " + quoted(path) + " for", name, errno);
+    set_opaque(dir.get(), name);
+    written(path);
+}
+
+// Whether the path is a directory (not a symlink to one) in the tree being written.
+bool Unpacker::is_directory(const Parts& parts, const std::string& name) {
+    UniqueFd parent = open_dir(parts, parts.size() - 1, name, false);
+    struct stat st {};
+    return parent && ::fstatat(parent.get(), parts.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISDIR(st.st_mode);
 }
 
 void Unpacker::finish_directories() {

@@ -117,7 +117,7 @@ std::pair<StoredBlob, std::vector<StoredBlob>> open_blobs(const storage::BlobSto
 registry::ClientOptions client_options(const PushRequest& request, const registry::Reference& destination,
                                        bool insecure) {
     registry::ClientOptions options;
-    options.tls_verify = request.tls_verify && !insecure;
+    options.tls_verify = request.tls_verify.value_or(!insecure);
     options.plain_http = !options.tls_verify;
     options.push_access = true;
     options.credentials = request.credentials;

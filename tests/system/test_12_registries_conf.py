@@ -179,3 +179,14 @@ def test_per_user_configuration_and_drop_ins(berth, registry_factory, served):
     write(berth, config / "registries.conf.d" / "70-broken.conf", "[aliases\n")
     result = berth.run("pull", "box", check=False)
     assert_one_line_error(result, f"invalid registries configuration {config}/registries.conf.d/70-broken.conf: line 1")
+
+
+def test_tls_verify_flag_wins_over_insecure(berth_root, served, conf_path):
+    # As Podman: an explicit --tls-verify=true overrides insecure = true; without the flag, registries.conf decides.
+    write(berth_root, conf_path, insecure(served.host))
+    reference = f"{served.host}/busybox"
+    refused = pull(berth_root, conf_path, "--tls-verify=true", reference, check=False)
+    assert_one_line_error(refused, f"Error: pull {reference}: ", "https://")
+    assert image_names(berth_root) == []
+    pull(berth_root, conf_path, reference)
+    assert image_names(berth_root) == [f"{served.host}/busybox:latest"]

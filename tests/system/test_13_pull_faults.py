@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from fixtures import oci
-from fixtures.hostile_server import Content, Endless, HostileRegistry, Redirect, manifest_reply
+from fixtures.hostile_server import Content, Endless, HostileRegistry, Redirect, Stall, manifest_reply
 from fixtures.registry import Registry
 from fixtures.runner import Berth
 
@@ -198,6 +198,32 @@ def test_a_blob_cut_short_once_is_resumed(berth, hostile, ranges):
     assert [g.headers.get("range") for g in gets] == [None, f"bytes={len(layer.data) // 2}-"]
 
 
+@pytest.mark.parametrize("what", ["blob", "manifest"])
+def test_a_stalled_transfer_is_retried_then_abandoned(berth_root, hostile, what):
+    """Headers, then silence: after BERTH_TRANSFER_STALL_TIMEOUT seconds without a byte the transfer is tried again,
+    four times in all, then the pull fails naming the registry and what stalled, and the store holds nothing."""
+    image = oci.build_image([oci.make_layer([oci.file("f", random_bytes(100_000, 11))])])
+    hostile.serve_image("stall", "latest", image)
+    if what == "blob":
+        path, name = hostile.blob_path("stall", image.layer_digests[0]), f"blob {image.layer_digests[0]}"
+        hostile.routes[path] = Stall(image.layers[0].data)
+    else:
+        path, name = hostile.manifest_path("stall", "latest"), "manifest latest"
+        hostile.routes[path] = Stall(image.manifest.data, image.media_type)
+    reference = hostile.reference("stall")
+    result = berth_root.run("pull", "--tls-verify=false", reference, check=False, timeout=60,
+                            env={"BERTH_TRANSFER_STALL_TIMEOUT": "1"})
+    error = single_error(result, reference)
+    assert f"reading {name} in {hostile.host}/stall: GET " in error, error
+    assert error.endswith(": the transfer stalled: no data for 1 s (gave up after 4 attempts)"), error
+    assert len(hostile.requests_to(path)) == 4
+    assert_nothing_stored(berth_root)
+    hostile.serve_image("stall", "latest", image)
+    result = pull(berth_root, reference)
+    assert result.ok, str(result)
+    assert_stored_once(berth_root, image)
+
+
 def test_malformed_manifest_json(berth, hostile):
     body = b'{"schemaVersion":2,"mediaType":"' + oci.OCI_MANIFEST.encode() + b'","config":{"digest":'
     hostile.routes[hostile.manifest_path("bad/json", "latest")] = manifest_reply(body, oci.OCI_MANIFEST)
@@ -205,6 +231,32 @@ def test_malformed_manifest_json(berth, hostile):
     error = single_error(pull(berth, reference), reference)
     assert error.endswith("malformed JSON")
     assert_nothing_stored(berth)
+
+
+@pytest.mark.parametrize("case", ["layers-and-manifests", "media-type-contradicts", "index-of-no-manifests"])
+def test_ambiguous_manifest_is_refused(berth_root, hostile, case):
+    """The distribution spec's security considerations: a document that could be read as two kinds is refused."""
+    image = oci.build_image([oci.make_layer([oci.file("f", "x")])])
+    hostile.serve_image("ambiguous", "latest", image)
+    path = hostile.manifest_path("ambiguous", "latest")
+    if case == "layers-and-manifests":
+        body = oci.canonical_json({**image.manifest_json, "manifests": []})
+        hostile.routes[path] = manifest_reply(body, oci.OCI_MANIFEST)
+        expected = 'ambiguous manifest: it has both "layers" and "manifests"'
+    elif case == "media-type-contradicts":
+        hostile.routes[path] = manifest_reply(image.manifest.data, oci.DOCKER_MANIFEST)
+        expected = f'ambiguous manifest: its mediaType "{oci.OCI_MANIFEST}" contradicts the Content-Type ' \
+                   f'"{oci.DOCKER_MANIFEST}"'
+    else:
+        layer = image.layers[0]
+        entry = layer.descriptor(platform=image.platform.as_dict())
+        body = oci.canonical_json({"schemaVersion": 2, "mediaType": oci.OCI_INDEX, "manifests": [entry]})
+        hostile.routes[path] = manifest_reply(body, oci.OCI_INDEX)
+        expected = f'the index lists no manifests (its entries are "{layer.media_type}")'
+    reference = hostile.reference("ambiguous")
+    error = single_error(pull(berth_root, reference), reference)
+    assert error.endswith(expected), error
+    assert_nothing_stored(berth_root)
 
 
 @pytest.mark.parametrize("announced", [True, False], ids=["content-length", "endless-stream"])
@@ -425,6 +477,34 @@ def test_kill_9_mid_pull_leaves_no_image_and_the_next_pull_cleans_up(berth, host
     (chain_id,) = chain_ids(image.diff_ids)
     stored = (Path(berth.root) / "layers" / chain_id[7:] / "diff" / "big").read_bytes()
     assert hashlib.sha256(stored).digest() == hashlib.sha256(content).digest()
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_mid_pull_ends_it_at_once_without_temporaries(berth, hostile, signal_number):
+    image = oci.build_image([oci.make_layer([oci.file("big", random_bytes(4 * MIB, 5))])])
+    layer = hostile.serve_image("slow/signal", "latest", image)[image.layer_digests[0]]
+    layer.rate = 1 * MIB
+    blob_path = hostile.blob_path("slow/signal", image.layer_digests[0])
+    reference = hostile.reference("slow/signal")
+    proc = spawn(berth, "pull", "--tls-verify=false", reference)
+    caught = wait_for(lambda: layer_temporaries(berth) and hostile.bytes_sent(blob_path) >= MIB // 2, 10)
+    os.kill(proc.pid, signal_number)
+    sent = time.monotonic()
+    status, out, err = finish(proc, timeout=30)
+    elapsed = time.monotonic() - sent
+    assert caught, err
+    assert elapsed < 2, f"berth took {elapsed:.1f}s to stop"
+    assert status == 128 + signal_number, err
+    assert out == ""
+    name = signal.Signals(signal_number).name
+    assert err.splitlines()[-1] == f"Error: pull {reference}: interrupted by {name}", err
+    assert leftovers(berth) == []
+    assert berth.run("images", "-q").stdout == ""
+
+    layer.rate = None
+    result = berth.run("pull", "--tls-verify=false", reference)
+    assert result.stdout == image.config_digest[7:] + "\n"
+    assert_stored_once(berth, image)
 
 
 def many_directories_layer(count: int) -> oci.Layer:

@@ -169,6 +169,23 @@ TEST(RegistryClient, ManifestLargerThanTheLimit) {
     EXPECT_EQ(fitting_client.get_manifest("latest", {}).body.size(), exactly.size());
 }
 
+TEST(RegistryClient, AmbiguousManifestIsRefused) {
+    const std::string both = R"({"schemaVersion":2,"config":{},"layers":[],"manifests":[]})";
+    const std::string index =
+        R"({"schemaVersion":2,"mediaType":")" + std::string(media_type::oci_index) + R"(","manifests":[]})";
+    TestServer server([&](const HttpRequest& request) {
+        if (request.path == manifests_path + "both") return manifest_reply(both);
+        return manifest_reply(index, std::string(media_type::oci_manifest));
+    });
+    RegistryClient client(server.host(), repository, test_options());
+    std::string prefix = " in " + server.host() + "/library/busybox: ambiguous manifest: ";
+    EXPECT_EQ(error_of([&] { client.get_manifest("both", {}); }),
+              "reading manifest both" + prefix + "it has both \"layers\" and \"manifests\"");
+    EXPECT_EQ(error_of([&] { client.get_manifest("latest", {}); }),
+              "reading manifest latest" + prefix + "its mediaType \"" + std::string(media_type::oci_index) +
+                  "\" contradicts the Content-Type \"" + std::string(media_type::oci_manifest) + "\"");
+}
+
 TEST(RegistryClient, ManifestNotFound) {
     TestServer server([](const HttpRequest& request) {
         if (request.path == manifests_path + "json") {
@@ -471,6 +488,43 @@ TEST(RegistryClient, BlobRetriesAfterServerError) {
     RegistryClient client(server.host(), repository, test_options());
     EXPECT_EQ(fetch(client, sha256_digest(blob)), blob);
     EXPECT_EQ(server.request_count(), 2);
+}
+
+TEST(RegistryClient, StalledTransfersAreRetriedThenAbandoned) {
+    std::string blob = random_bytes(10'000, 4);
+    TestServer server([&](const HttpRequest& request) {
+        // The headers, then silence: the body never comes.
+        HttpReply answer =
+            request.path.find("/manifests/") != std::string::npos ? manifest_reply() : reply(200, "OK", blob);
+        answer.truncate_after = 0;
+        answer.hang = true;
+        return answer;
+    });
+    ClientOptions options = test_options();
+    options.stall_seconds = 1;
+    options.max_attempts = 2;
+    RegistryClient client(server.host(), repository, options);
+    std::string digest = sha256_digest(blob);
+    std::string url = "http://" + server.host() + "/v2/library/busybox";
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(error_of([&] { fetch(client, digest, blob.size()); }),
+              "reading blob " + digest + " in " + server.host() + "/library/busybox: GET " + url + "/blobs/" + digest +
+                  ": the transfer stalled: no data for 1 s (gave up after 2 attempts)");
+    EXPECT_EQ(error_of([&] { client.get_manifest("latest", {}); }),
+              "reading manifest latest in " + server.host() + "/library/busybox: GET " + url +
+                  "/manifests/latest: the transfer stalled: no data for 1 s (gave up after 2 attempts)");
+    EXPECT_EQ(server.request_count(), 4);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(15));
+}
+
+TEST(RegistryClient, StallTimeoutFromTheEnvironment) {
+    EXPECT_EQ(stall_seconds_from(nullptr), 60);
+    EXPECT_EQ(stall_seconds_from("5"), 5);
+    for (const char* wrong : {"", "0", "-1", "1.5", "10s", "99999999999"})
+        EXPECT_EQ(error_of([&] { stall_seconds_from(wrong); }),
+                  "invalid $BERTH_TRANSFER_STALL_TIMEOUT \"" + std::string(wrong) +
+                      "\": expected a whole number of seconds, at least 1")
+            << wrong;
 }
 
 TEST(RegistryClient, SinkExceptionsStopTheTransfer) {

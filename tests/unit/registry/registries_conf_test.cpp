@@ -455,6 +455,28 @@ location = "example.com/open"
 
 // ---- short names
 
+TEST(RegistriesConfMatch, TheTlsVerifyFlagWinsOverInsecure) {
+    auto conf = parse(R"(
+[[registry]]
+location = "plain.example.com"
+insecure = true
+[[registry.mirror]]
+location = "mirror.example.com"
+insecure = true
+)");
+    auto sources = pull_sources(conf, normalized("plain.example.com/app:1"));
+    ASSERT_EQ(sources.size(), 2u);
+    PullSource secure = pull_sources(conf, normalized("quay.io/app")).front();
+    for (const auto& insecure : sources) {
+        EXPECT_FALSE(verify_tls(std::nullopt, insecure));  // unset: registries.conf decides
+        EXPECT_TRUE(verify_tls(true, insecure));           // --tls-verify=true wins
+        EXPECT_FALSE(verify_tls(false, insecure));
+    }
+    EXPECT_TRUE(verify_tls(std::nullopt, secure));
+    EXPECT_TRUE(verify_tls(true, secure));
+    EXPECT_FALSE(verify_tls(false, secure));  // --tls-verify=false: plain HTTP anywhere
+}
+
 TEST(ShortNames, AFullyQualifiedNameIsItself) {
     auto conf =
         parse("unqualified-search-registries = [\"quay.io\", \"docker.io\"]\nshort-name-mode = \"enforcing\"\n");

@@ -568,6 +568,79 @@ TEST_F(LayerUnpack, AppliedWhiteoutsDeleteAndEmptyTheTree) {
     EXPECT_EQ(read_whole(root + "/keep"), "lower");
 }
 
+// A whiteout or opaque marker and what the same layer puts at its path, in both tar orders: the whiteout hides only
+// the lower layers (image-spec layer.md), never its own layer's entries.
+struct SameLayerCase {
+    std::string label;
+    std::vector<Member> members;
+};
+
+std::vector<SameLayerCase> same_layer_cases() {
+    std::vector<SameLayerCase> cases;
+    auto both_orders = [&](const std::string& label, std::vector<Member> members, const Member& whiteout) {
+        std::vector<Member> after = members;
+        after.push_back(whiteout);
+        members.insert(members.begin(), whiteout);
+        cases.push_back({label + ", whiteout first", members});
+        cases.push_back({label + ", whiteout last", after});
+    };
+    both_orders("file", {file("f", "same")}, file(".wh.f", ""));
+    both_orders("directory", {dir("d"), file("d/a", "a")}, file(".wh.d", ""));
+    both_orders("implicit directory", {file("i/sub/n", "n")}, file(".wh.i", ""));
+    both_orders("opaque directory", {dir("o"), file("o/s", "s")}, file("o/.wh..wh..opq", ""));
+    return cases;
+}
+
+TEST_F(LayerUnpack, OverlayWhiteoutsKeepWhatTheSameLayerWrites) {
+    const char* opaque_key = is_root() ? "trusted.overlay.opaque" : "user.overlay.opaque";
+    for (const auto& [label, members] : same_layer_cases()) {
+        SCOPED_TRACE(label);
+        TempDir layer_dir(base.path(), "layer-");
+        UniqueFd fd(::open(layer_dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        ASSERT_TRUE(fd.valid());
+        unpack_layer(string_reader(make_layer(members)), fd.get(), {.rootless = !is_root()});
+        const std::string& top = layer_dir.path();
+        if (path_exists(top + "/f")) {
+            EXPECT_EQ(read_whole(top + "/f"), "same");
+        } else if (path_exists(top + "/d")) {
+            EXPECT_EQ(names_in(top + "/d"), std::set<std::string>{"a"});
+            EXPECT_EQ(xattr_of(top + "/d", opaque_key), "y");  // the lower d stays hidden
+        } else if (path_exists(top + "/i")) {
+            EXPECT_EQ(read_whole(top + "/i/sub/n"), "n");
+            EXPECT_EQ(xattr_of(top + "/i", opaque_key), "y");
+        } else {
+            EXPECT_EQ(names_in(top + "/o"), std::set<std::string>{"s"});
+            EXPECT_EQ(xattr_of(top + "/o", opaque_key), "y");
+        }
+        EXPECT_EQ(names_in(top).size(), 1u);
+    }
+}
+
+TEST_F(LayerUnpack, AppliedWhiteoutsKeepWhatTheSameLayerWrites) {
+    for (const auto& [label, members] : same_layer_cases()) {
+        SCOPED_TRACE(label);
+        TempDir tree(base.path(), "tree-");
+        const std::string& top = tree.path();
+        for (const char* lower_dir : {"/d", "/i/sub", "/i/old", "/o"}) make_directories(top + lower_dir);
+        for (const char* lower : {"/f", "/d/a", "/d/old", "/i/sub/old", "/i/old/x", "/o/old"})
+            write_file_atomic(top + lower, "lower");
+        UniqueFd fd(::open(top.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        ASSERT_TRUE(fd.valid());
+        unpack_layer(string_reader(make_layer(members)), fd.get(), {.overlay_whiteouts = false});
+        if (label.starts_with("file")) {
+            EXPECT_EQ(read_whole(top + "/f"), "same");
+        } else if (label.starts_with("directory")) {
+            EXPECT_EQ(names_in(top + "/d"), std::set<std::string>{"a"});
+            EXPECT_EQ(read_whole(top + "/d/a"), "a");
+        } else if (label.starts_with("implicit")) {
+            EXPECT_EQ(names_in(top + "/i"), std::set<std::string>{"sub"});
+            EXPECT_EQ(names_in(top + "/i/sub"), std::set<std::string>{"n"});
+        } else {
+            EXPECT_EQ(names_in(top + "/o"), std::set<std::string>{"s"});
+        }
+    }
+}
+
 TEST_F(LayerUnpack, LaterEntriesReplaceEarlierOnesInsteadOfWritingThrough) {
     write_file_atomic(root + "/f", "old");
     ASSERT_EQ(::link((root + "/f").c_str(), (root + "/f2").c_str()), 0);
