@@ -24,8 +24,8 @@ struct BlobProgress {
 
 struct PushRequest {
     std::string graph_root;
-    storage::ImageRecord image;                        // the image to push, as the caller resolved it
-    std::string destination;                           // "docker://host/repo:tag" or "host/repo:tag"
+    storage::ImageRecord image;      // the image to push, as the caller resolved it
+    std::string destination;         // "docker://host/repo:tag" or "host/repo:tag"
     std::optional<bool> tls_verify;  // --tls-verify when given (it wins); else not for a registry marked insecure
     std::optional<registry::Credentials> credentials;  // --creds
     // Otherwise the credentials stored for the destination (may be null).
