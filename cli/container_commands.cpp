@@ -21,6 +21,8 @@
 #include "engine/rootfs_choice.hpp"
 #include "engine/runtime_spec.hpp"
 #include "storage/vfs_rootfs.hpp"
+#include "volumes/copy_up.hpp"
+#include "volumes/volume_users.hpp"
 
 namespace berth::cli {
 namespace {
@@ -135,6 +137,13 @@ storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOp
             return std::string();
         });
     };
+    request.copy_up_volume = [&storage](const std::vector<std::string>& layers, const std::string& path,
+                                        const std::string& target) {
+        return run_with_storage_ids(storage, [&] {
+                   return std::string(volumes::copy_up_image_path(layers, path, target) ? "copied" : "");
+               }) == "copied";
+    };
+    request.remove_volume_files = [&storage](const std::string& path) { remove_storage_tree(storage, path); };
     auto record = engine::create_container(request);
     return storage::ContainerStore(storage.graph_root).update(record.id, [&](storage::ContainerRecord& created) {
         created.restart_policy = restart.first;
@@ -219,8 +228,9 @@ int run_rm(const RemoveFlags& flags, const GlobalOptions& globals) {
     for (const auto& name : names) {
         try {
             auto record = find_container(storage, name);
-            engine::remove_container(storage.graph_root, record.id, flags.force,
-                                     [&storage](const std::string& path) { remove_storage_tree(storage, path); });
+            auto remove_files = [&storage](const std::string& path) { remove_storage_tree(storage, path); };
+            engine::remove_container(storage.graph_root, record.id, flags.force, remove_files);
+            if (flags.volumes) volumes::remove_anonymous_volumes(storage.graph_root, record.volumes, remove_files);
             std::printf("%s\n", flags.all ? record.id.c_str() : name.c_str());
         } catch (const Error& error) {
             bool missing = std::string(error.what()).find("no such container") != std::string::npos;
@@ -332,7 +342,7 @@ void add_rm(CommandTree& tree, CLI::App& parent, const std::string& name, const 
     rm.add_flag("-f,--force", flags->force, "Kill and remove a running container");
     rm.add_flag("-a,--all", flags->all, "Remove all containers");
     rm.add_flag("-i,--ignore", flags->ignore, "Ignore errors when a specified container is missing");
-    rm.add_flag("-v,--volumes", flags->volumes, "Remove anonymous volumes (berth has none yet)");
+    rm.add_flag("-v,--volumes", flags->volumes, "Remove the anonymous volumes of the container");
     rm.add_flag("--depend", flags->depend, "Remove the container and all containers that depend on it");
     rm.add_option("-t,--time", flags->timeout, "Seconds to wait for stop before killing the container");
 }

@@ -154,10 +154,19 @@ storage::ContainerRecord create_container(const CreateRequest& request) {
         SpecContext context = spec_context(request, created.id, paths);
         context.etc_files = write_container_etc_files(paths.userdata, hostname_of(request.options, created.id),
                                                       created.name, etc_network(network_mode, request.options));
-        auto spec = build_runtime_spec(image_config, request.options, context);
-        created.command = spec["process"]["args"].get<std::vector<std::string>>();
-        write_file_atomic(paths.spec, spec.dump(2), 0600, Durability::atomic);
-        prepare_rootfs(request, paths);
+        RunOptions options = request.options;
+        VolumeContext volumes{request.graph_root, image_layer_dirs(request.graph_root, request.image),
+                              request.copy_up_volume, request.remove_volume_files};
+        created.volumes = attach_volumes(volumes, image_config, options.mounts);
+        try {
+            auto spec = build_runtime_spec(image_config, options, context);
+            created.command = spec["process"]["args"].get<std::vector<std::string>>();
+            write_file_atomic(paths.spec, spec.dump(2), 0600, Durability::atomic);
+            prepare_rootfs(request, paths);
+        } catch (const Error&) {
+            remove_new_anonymous_volumes(volumes, created.volumes);
+            throw;
+        }
     });
 }
 

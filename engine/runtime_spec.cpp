@@ -21,6 +21,7 @@
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "engine/capabilities.hpp"
+#include "volumes/volume_name.hpp"
 
 extern char** environ;  // NOLINT: the C library's
 
@@ -388,19 +389,19 @@ MountSpec parse_volume(std::string_view value) {
     std::string error_prefix = "invalid volume " + in_quotes(value) + ": ";
     auto parts = split(value, ':');
     if (parts.size() > 3) throw Error(error_prefix + "incorrect volume format, should be [host-dir:]ctr-dir[:option]");
-    if (parts.size() == 1)
-        throw Error(error_prefix + "anonymous volumes are not supported yet; give a host directory (host-dir:ctr-dir)");
+    if (parts.size() == 1) parts.insert(parts.begin(), "");  // -v /path: an anonymous volume
     std::string source = parts[0];
-    if (source.empty()) throw Error(error_prefix + "host directory cannot be empty");
-    if (source.front() != '/' && source.front() != '.')
-        throw Error(error_prefix + "named volumes are not supported yet; give a host directory (an absolute path)");
+    if (source.empty() && value.find(':') != std::string_view::npos)
+        throw Error(error_prefix + "host directory cannot be empty");
+    bool volume = source.empty() || (source.front() != '/' && source.front() != '.');
     MountSpec mount;
-    mount.type = "bind";
+    mount.type = volume ? "volume" : "bind";
     try {
-        mount.source = clean_path(std::filesystem::absolute(source).string());
+        mount.source = volume ? source : clean_path(std::filesystem::absolute(source).string());
         mount.destination = container_path(parts[1]);
-        mount.options =
-            process_mount_options(parts.size() > 2 ? split(parts[2], ',') : std::vector<std::string>{}, false);
+        auto options = parts.size() > 2 ? split(parts[2], ',') : std::vector<std::string>{};
+        if (volume) mount.copy_up = !contains(options, "nocopy");
+        mount.options = process_mount_options(options, false);
     } catch (const Error& error) {
         throw Error(error_prefix + error.what());
     }
@@ -427,11 +428,11 @@ MountSpec parse_mount(std::string_view value) {
                 fields.emplace_back(field, name);
             }
         }
-        if (mount.type.empty())
-            throw Error("the type is missing: type=bind or type=tmpfs (named volumes are not supported yet)");
-        if (mount.type != "bind" && mount.type != "tmpfs")
-            throw Error("type " + in_quotes(mount.type) + " is not supported; berth has bind and tmpfs");
+        if (mount.type.empty()) throw Error("the type is missing: type=bind, type=volume or type=tmpfs");
+        if (mount.type != "bind" && mount.type != "tmpfs" && mount.type != "volume")
+            throw Error("type " + in_quotes(mount.type) + " is not supported; berth has bind, volume and tmpfs");
         bool tmpfs = mount.type == "tmpfs";
+        bool volume = mount.type == "volume";
         for (const auto& [field, name] : fields) {
             auto equals = field.find('=');
             bool has_value = equals != std::string::npos;
@@ -445,7 +446,7 @@ MountSpec parse_mount(std::string_view value) {
                 if (!has_value || field_value.empty()) throw Error(name + ": must provide an argument for option");
             };
             if (name == "source" || name == "src") {
-                only_for("bind");
+                if (tmpfs) only_for("bind");
                 need_value();
                 if (!mount.source.empty()) throw Error("cannot pass " + in_quotes(name) + " more than once");
                 mount.source = field_value;
@@ -470,6 +471,9 @@ MountSpec parse_mount(std::string_view value) {
             } else if (name == "bind-nonrecursive") {
                 only_for("bind");
                 if (mount_flag_value(name, field_value, has_value)) options.push_back("bind");
+            } else if (name == "nocopy" || name == "volume-nocopy") {
+                only_for("volume");
+                mount.copy_up = !mount_flag_value(name, field_value, has_value);
             } else if (name == "tmpfs-size") {
                 only_for("tmpfs");
                 need_value();
@@ -494,6 +498,9 @@ MountSpec parse_mount(std::string_view value) {
         if (mount.destination.empty()) throw Error("must set volume destination");
         if (tmpfs) {
             mount.source = "tmpfs";
+        } else if (volume) {
+            if (!mount.source.empty() && !volumes::names_a_volume(mount.source))
+                throw Error("invalid volume name " + in_quotes(mount.source));
         } else {
             if (mount.source.empty()) mount.source = mount.destination;
             mount.source = clean_path(std::filesystem::absolute(mount.source).string());

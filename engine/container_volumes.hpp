@@ -1,0 +1,36 @@
+// The hook between a container's creation and volumes/: its -v/--mount volumes and its image's VOLUMEs become
+// bind mounts of volume data directories.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/run_options.hpp"
+
+namespace berth::engine {
+
+// Copies an image's directory (layer directories bottom first, the path in the image) into a new directory,
+// returning whether the image had one (volumes::copy_up_image_path; rootless callers run it in their namespace).
+using CopyUp = std::function<bool(const std::vector<std::string>&, const std::string&, const std::string&)>;
+
+struct VolumeContext {
+    std::string graph_root;
+    std::vector<std::string> layer_dirs;                   // the image's, bottom first
+    CopyUp copy_up;                                        // empty: volumes::copy_up_image_path in this process
+    std::function<void(const std::string&)> remove_files;  // removes a volume's tree; empty: remove_tree()
+};
+
+// Adds an anonymous volume for each of the image's config Volumes that no mount of the flags covers, then turns
+// every "volume" mount into a bind of its volume's data (or the volume's tmpfs or device), creating named volumes
+// on first use and anonymous ones, and copying the image's content in where the volume still needs it. Returns
+// the names of the volumes, to be kept in the container's record. When it throws, the anonymous volumes it made
+// are gone again.
+std::vector<std::string> attach_volumes(const VolumeContext& context, const nlohmann::json& image_config,
+                                        std::vector<MountSpec>& mounts);
+
+// Removes the anonymous volumes among `names` (those attach_volumes() made for a container whose creation failed).
+void remove_new_anonymous_volumes(const VolumeContext& context, const std::vector<std::string>& names);
+
+}  // namespace berth::engine
