@@ -397,6 +397,7 @@ MountSpec parse_volume(std::string_view value) {
     MountSpec mount;
     mount.type = volume ? "volume" : "bind";
     try {
+        if (volume && !source.empty()) volumes::check_volume_name(source);
         mount.source = volume ? source : clean_path(std::filesystem::absolute(source).string());
         mount.destination = container_path(parts[1]);
         auto options = parts.size() > 2 ? split(parts[2], ',') : std::vector<std::string>{};
@@ -499,8 +500,7 @@ MountSpec parse_mount(std::string_view value) {
         if (tmpfs) {
             mount.source = "tmpfs";
         } else if (volume) {
-            if (!mount.source.empty() && !volumes::names_a_volume(mount.source))
-                throw Error("invalid volume name " + in_quotes(mount.source));
+            if (!mount.source.empty()) volumes::check_volume_name(mount.source);
         } else {
             if (mount.source.empty()) mount.source = mount.destination;
             mount.source = clean_path(std::filesystem::absolute(mount.source).string());
@@ -929,6 +929,9 @@ nlohmann::json build_runtime_spec(const nlohmann::json& image_config, const RunO
     for (const auto& mount : options.mounts) {
         std::string destination = clean_path(mount.destination);
         if (!user_destinations.insert(destination).second) throw Error(destination + ": duplicate mount destination");
+        if (mount.type == "volume")
+            throw Error(destination +
+                        ": the volume is attached when the container is created (engine/container_volumes)");
         if (mount.type == "bind") {
             struct stat status {};
             if (::stat(mount.source.c_str(), &status) != 0) throw_last_errno("bind mount source " + mount.source);
