@@ -144,6 +144,12 @@ storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOp
                }) == "copied";
     };
     request.remove_volume_files = [&storage](const std::string& path) { remove_storage_tree(storage, path); };
+    request.chown_volume = [&storage](const std::string& path, uint32_t uid, uint32_t gid) {
+        run_with_storage_ids(storage, [&] {
+            if (::lchown(path.c_str(), uid, gid) != 0) throw_last_errno("chown volume " + path);
+            return std::string();
+        });
+    };
     auto record = engine::create_container(request);
     return storage::ContainerStore(storage.graph_root).update(record.id, [&](storage::ContainerRecord& created) {
         created.restart_policy = restart.first;

@@ -156,11 +156,15 @@ storage::ContainerRecord create_container(const CreateRequest& request) {
                                                       created.name, etc_network(network_mode, request.options));
         RunOptions options = request.options;
         VolumeContext volumes{request.graph_root, image_layer_dirs(request.graph_root, request.image),
-                              request.copy_up_volume, request.remove_volume_files};
+                              request.copy_up_volume, request.remove_volume_files, request.chown_volume};
         created.volumes = attach_volumes(volumes, image_config, options.mounts);
         try {
             auto spec = build_runtime_spec(image_config, options, context);
             created.command = spec["process"]["args"].get<std::vector<std::string>>();
+            // (With --userns keep-id and friends the user's ids are not where the storage's namespace puts them.)
+            if (!request.rootless || options.userns == UsernsMode::default_mode)
+                chown_new_volumes(volumes, created.volumes, spec["process"]["user"]["uid"].get<uint32_t>(),
+                                  spec["process"]["user"]["gid"].get<uint32_t>());
             write_file_atomic(paths.spec, spec.dump(2), 0600, Durability::atomic);
             prepare_rootfs(request, paths);
         } catch (const Error&) {

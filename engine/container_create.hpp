@@ -26,6 +26,7 @@ struct CreateRequest {
     // Copies an image's directory into a new volume, and removes a volume's files (engine/container_volumes.hpp).
     CopyUp copy_up_volume;
     std::function<void(const std::string&)> remove_volume_files;
+    ChownVolume chown_volume;
 };
 
 // Creates the container: its id and name (--name, else a random free one), its volumes (attach_volumes()), its

@@ -1,5 +1,7 @@
 #include "engine/container_volumes.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "common/error.hpp"
@@ -61,6 +63,12 @@ void bind_volume(volumes::VolumeStore& store, const volumes::VolumeRecord& volum
     }
     mount.type = "bind";
     mount.source = store.paths_of(volume.name).data;
+    // Podman mounts volumes nosuid and nodev unless told otherwise.
+    auto has = [&](const char* option) {
+        return std::find(mount.options.begin(), mount.options.end(), option) != mount.options.end();
+    };
+    if (!has("suid") && !has("nosuid")) mount.options.push_back("nosuid");
+    if (!has("dev") && !has("nodev")) mount.options.push_back("nodev");
     if (!mount.copy_up || !volume.needs_copy_up) return;
     store.copy_up(volume.name, [&](const std::string& staging) {
         if (context.copy_up) return context.copy_up(context.layer_dirs, mount.destination, staging);
@@ -89,6 +97,21 @@ std::vector<std::string> attach_volumes(const VolumeContext& context, const nloh
         throw;
     }
     return names;
+}
+
+void chown_new_volumes(const VolumeContext& context, const std::vector<std::string>& names, uint32_t uid,
+                       uint32_t gid) {
+    volumes::VolumeStore store(context.graph_root, context.remove_files);
+    auto lock = store.lock_exclusive();
+    for (const auto& name : names) {
+        auto volume = store.find(name);
+        if (!volume || !volume->needs_chown || volumes::device_mount_of(volume->options)) continue;
+        store.chown_once(name, [&](const std::string& data) {
+            if (uid == 0 && gid == 0) return;
+            if (context.chown) return context.chown(data, uid, gid);
+            if (::lchown(data.c_str(), uid, gid) != 0) throw_last_errno("volume " + name + ": chown " + data);
+        });
+    }
 }
 
 void remove_new_anonymous_volumes(const VolumeContext& context, const std::vector<std::string>& names) {

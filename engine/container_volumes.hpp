@@ -2,6 +2,7 @@
 // bind mounts of volume data directories.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -15,11 +16,15 @@ namespace berth::engine {
 // returning whether the image had one (volumes::copy_up_image_path; rootless callers run it in their namespace).
 using CopyUp = std::function<bool(const std::vector<std::string>&, const std::string&, const std::string&)>;
 
+// Gives a volume's data directory to a container user (container ids; rootless callers chown in their namespace).
+using ChownVolume = std::function<void(const std::string& path, uint32_t uid, uint32_t gid)>;
+
 struct VolumeContext {
     std::string graph_root;
     std::vector<std::string> layer_dirs;                   // the image's, bottom first
     CopyUp copy_up;                                        // empty: volumes::copy_up_image_path in this process
     std::function<void(const std::string&)> remove_files;  // removes a volume's tree; empty: remove_tree()
+    ChownVolume chown;                                     // empty: lchown in this process
 };
 
 // Adds an anonymous volume for each of the image's config Volumes that no mount of the flags covers, then turns
@@ -29,6 +34,10 @@ struct VolumeContext {
 // are gone again.
 std::vector<std::string> attach_volumes(const VolumeContext& context, const nlohmann::json& image_config,
                                         std::vector<MountSpec>& mounts);
+
+// Podman's first-use chown: each volume among `names` that still needs it (no copy-up gave it an owner) is given
+// to the container's user, `uid` and `gid` from its spec; the root user needs nothing.
+void chown_new_volumes(const VolumeContext& context, const std::vector<std::string>& names, uint32_t uid, uint32_t gid);
 
 // Removes the anonymous volumes among `names` (those attach_volumes() made for a container whose creation failed).
 void remove_new_anonymous_volumes(const VolumeContext& context, const std::vector<std::string>& names);

@@ -169,10 +169,21 @@ void VolumeStore::copy_up(const std::string& name, const std::function<bool(cons
         if (::rename(staging.c_str(), paths.data.c_str()) != 0)
             throw_last_errno("copy up into volume " + name + ": rename " + staging + " to " + paths.data);
         sync_directory(paths.directory);
+        record->needs_chown = false;
     } else if (path_exists(staging)) {
         remove_files_(staging);
     }
     record->needs_copy_up = false;
+    write(*record, paths.directory);
+}
+
+void VolumeStore::chown_once(const std::string& name, const std::function<void(const std::string& data)>& chown) {
+    auto lock = lock_for_change();
+    auto record = load(name);
+    if (!record) throw_no_such_volume(name);
+    if (!record->needs_chown) return;
+    auto paths = paths_of(name);
+    chown(paths.data);
     record->needs_chown = false;
     write(*record, paths.directory);
 }

@@ -54,8 +54,13 @@ public:
 
     // Copies an image's content into the volume once, when it still needs it: `fill` fills a fresh staging
     // directory and returns whether it put anything there; what it made replaces the data directory when that
-    // is still empty. The record then says the copy-up is done. Runs under the exclusive lock.
+    // is still empty (and gives it its owner: no chown is needed any more). The record then says the copy-up is
+    // done. Runs under the exclusive lock.
     void copy_up(const std::string& name, const std::function<bool(const std::string& staging)>& fill);
+
+    // Podman's first-use chown: while the record says a chown is needed, `chown` gets the data directory (to
+    // give it to the container's user); then the record says it is done. Runs under the exclusive lock.
+    void chown_once(const std::string& name, const std::function<void(const std::string& data)>& chown);
 
     // Whether the host path is the data directory of a volume of this store; the volume's name when it is.
     std::optional<std::string> volume_of_data_path(const std::string& path) const;

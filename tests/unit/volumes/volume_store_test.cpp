@@ -130,6 +130,29 @@ TEST_F(VolumeStoreTest, CopyUpKeepsWhatAVolumeHasAndClearsAnInterruptedStaging) 
     EXPECT_FALSE(store.find("data")->needs_copy_up);
 }
 
+TEST_F(VolumeStoreTest, ChownHappensOnceAndNotAfterACopyUp) {
+    store.create(named("fresh"));
+    int calls = 0;
+    auto chown = [&](const std::string& data) {
+        EXPECT_EQ(data, store.paths_of("fresh").data);
+        ++calls;
+    };
+    store.chown_once("fresh", chown);
+    store.chown_once("fresh", chown);
+    EXPECT_EQ(calls, 1);
+    EXPECT_FALSE(store.find("fresh")->needs_chown);
+
+    store.create(named("copied"));
+    store.copy_up("copied", [](const std::string& staging) {
+        make_directories(staging);
+        return true;
+    });
+    EXPECT_FALSE(store.find("copied")->needs_chown);
+    store.create(named("nothing"));
+    store.copy_up("nothing", [](const std::string&) { return false; });
+    EXPECT_TRUE(store.find("nothing")->needs_chown);  // the image had nothing there: the user still gets it
+}
+
 TEST_F(VolumeStoreTest, DataPathsNameTheirVolume) {
     EXPECT_EQ(store.volume_of_data_path(volumes_dir() + "/data/_data"), "data");
     EXPECT_FALSE(store.volume_of_data_path(volumes_dir() + "/data"));
