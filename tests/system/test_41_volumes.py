@@ -113,6 +113,10 @@ def test_named_volume_is_created_on_first_use_with_the_image_content_and_persist
     berth.run("create", "--name", "empty", "--mount", "type=volume,src=emptyvol,dst=/etc,nocopy", berth.image)
     assert berth.json("volume", "inspect", "emptyvol")[0]["NeedsCopyUp"] is True
     assert sorted(volume_names(berth)) == ["emptyvol", "etcvol", "homevol", "ownvol", "tmpvol"]
+    berth.run("rm", "empty")
+    assert sorted(berth.run("volume", "rm", "--all").stdout.split()) == [
+        "emptyvol", "etcvol", "homevol", "ownvol", "tmpvol"]
+    assert list((berth.root / "volumes").iterdir()) == []  # files of subordinate ids too, rootless
 
 
 def test_volumes_in_use_are_kept_and_anonymous_ones_go_with_their_container(berth, volume_image):
