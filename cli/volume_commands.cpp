@@ -249,6 +249,40 @@ void one_value_each(CLI::App& command) {
         if (CommandTree::takes_value(*option) && !option->get_positional()) option->allow_extra_args(false);
 }
 
+// volume mount prints where a volume's data is (the local driver's volumes are always there); unmount has
+// nothing to undo and prints the name, as Podman does.
+int run_volume_mount(const NamesFlags& flags, const GlobalOptions& globals, bool mount) {
+    if (flags.names.empty()) throw Error("requires at least 1 arg(s), only received 0");
+    auto storage = open_storage(globals, false);
+    auto store = volume_store(storage);
+    for (const auto& name : flags.names) {
+        if (!store.find(name)) throw Error("no volume with name \"" + name + "\" found: no such volume");
+        std::printf("%s\n", mount ? store.paths_of(name).data.c_str() : name.c_str());
+    }
+    return 0;
+}
+
+void add_volume_mount(CommandTree& tree, CLI::App& volume, const GlobalOptions& globals) {
+    auto flags = std::make_shared<NamesFlags>();
+    CommandHelp help{"VOLUME [VOLUME...]",
+                     "Print the host directory of volumes, where their data is.",
+                     {"berth volume mount data"},
+                     ValueKind::none};
+    auto& mount = tree.add_command(volume, "mount", "Mount volume", std::move(help),
+                                   [flags, &globals] { return run_volume_mount(*flags, globals, true); });
+    mount.add_option("volume", flags->names, "Volumes to mount");
+    auto unmount_flags = std::make_shared<NamesFlags>();
+    CommandHelp unmount_help{"VOLUME [VOLUME...]",
+                             "Unmount volumes: local volumes stay where they are, so there is nothing to undo.",
+                             {"berth volume unmount data"},
+                             ValueKind::none};
+    auto& unmount =
+        tree.add_command(volume, "unmount", "Unmount volume", std::move(unmount_help),
+                         [unmount_flags, &globals] { return run_volume_mount(*unmount_flags, globals, false); });
+    unmount.alias("umount");
+    unmount.add_option("volume", unmount_flags->names, "Volumes to unmount");
+}
+
 void add_volume_create(CommandTree& tree, CLI::App& volume, const GlobalOptions& globals) {
     auto flags = std::make_shared<CreateFlags>();
     CommandHelp help{"[options] [NAME]",
@@ -355,6 +389,7 @@ void add_volume_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_volume_rm(tree, volume, globals);
     add_volume_prune(tree, volume, globals);
     add_volume_exists(tree, volume, globals);
+    add_volume_mount(tree, volume, globals);
 }
 
 }  // namespace berth::cli

@@ -81,6 +81,8 @@ def test_volume_commands_match_podman(berth):
     wrong = berth.run("volume", "ls", "--filter", "foo=bar", check=False)
     assert (wrong.returncode, wrong.stderr) == (125, 'Error: "foo" is an invalid volume filter\n')
 
+    assert berth.run("volume", "mount", "plain").stdout == f"{berth.root}/volumes/plain/_data\n"
+    assert berth.run("volume", "unmount", "plain").stdout == "plain\n"
     assert berth.run("volume", "exists", "plain").returncode == 0
     assert berth.run("volume", "exists", "nope", check=False).returncode == 1
     gone = berth.run("volume", "rm", "nope", check=False)
