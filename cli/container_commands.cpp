@@ -16,6 +16,7 @@
 #include "engine/container_create.hpp"
 #include "engine/container_inspect.hpp"
 #include "engine/container_start.hpp"
+#include "engine/container_volumes.hpp"
 #include "engine/image_commands.hpp"
 #include "engine/monitor.hpp"
 #include "engine/rootfs_choice.hpp"
@@ -117,6 +118,13 @@ storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOp
                                            const StorageContext& storage) {
     if (flags.arguments.empty()) throw Error("requires at least 1 arg(s), only received 0");
     auto options = to_run_options(flags);
+    for (const auto& value : flags.volumes_from)
+        for (auto& mount : engine::mounts_from_container(storage.graph_root, value)) {
+            bool covered = std::any_of(options.mounts.begin(), options.mounts.end(), [&](const engine::MountSpec& own) {
+                return own.destination == mount.destination;
+            });
+            if (!covered) options.mounts.push_back(std::move(mount));
+        }
     auto restart = parse_restart_policy(flags.restart);
     uint64_t log_max_size = parse_log_options(flags.log_opt);
     if (restart.first != "no" && flags.rm)

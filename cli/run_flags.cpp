@@ -54,6 +54,8 @@ void add_run_flags(CommandTree& tree, CLI::App& command, RunFlags& flags) {
                        "Bind mount a host directory or a volume ([HOST-DIR|VOLUME:]CONTAINER-DIR[:OPTIONS])");
     command.add_option("--mount", flags.mount, "Attach a file system mount (type=bind|volume|tmpfs,...)");
     command.add_option("--tmpfs", flags.tmpfs, "Mount a temporary file system (PATH[:OPTIONS])");
+    command.add_option("--volumes-from", flags.volumes_from,
+                       "Mount the volumes of another container (CONTAINER[:ro|rw])");
     command.add_flag("--read-only", flags.read_only, "Make the container's root file system read-only");
     command.add_flag("--read-only-tmpfs", flags.read_only_tmpfs,
                      "With --read-only, mount tmpfs on /run, /tmp and /var/tmp (default true)");

@@ -161,7 +161,8 @@ storage::ContainerRecord create_container(const CreateRequest& request) {
         try {
             auto spec = build_runtime_spec(image_config, options, context);
             created.command = spec["process"]["args"].get<std::vector<std::string>>();
-            // (With --userns keep-id and friends the user's ids are not where the storage's namespace puts them.)
+            // Rootless with --userns keep-id or nomap, the container's ids are not those of the storage's user
+            // namespace, where the chown would run: the volume stays the user's.
             if (!request.rootless || options.userns == UsernsMode::default_mode)
                 chown_new_volumes(volumes, created.volumes, spec["process"]["user"]["uid"].get<uint32_t>(),
                                   spec["process"]["user"]["gid"].get<uint32_t>());

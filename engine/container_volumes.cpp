@@ -5,6 +5,9 @@
 #include <algorithm>
 
 #include "common/error.hpp"
+#include "engine/container_inspect.hpp"
+#include "engine/runtime_spec.hpp"
+#include "storage/container_store.hpp"
 #include "volumes/copy_up.hpp"
 #include "volumes/volume_name.hpp"
 #include "volumes/volume_options.hpp"
@@ -12,6 +15,8 @@
 
 namespace berth::engine {
 namespace {
+
+std::string in_quotes(const std::string& text) { return "\"" + text + "\""; }
 
 std::vector<std::string> image_volume_paths(const nlohmann::json& image_config) {
     std::vector<std::string> paths;
@@ -56,8 +61,6 @@ void bind_volume(volumes::VolumeStore& store, const volumes::VolumeRecord& volum
         std::vector<std::string> options = device->options;
         for (const auto& option : mount.options)
             if (option == "ro" || option == "rw" || device->type == "bind") options.push_back(option);
-        if (device->type == "tmpfs")
-            std::erase_if(options, [](const std::string& option) { return option == "rbind" || option == "bind"; });
         mount.options = options;
         return;
     }
@@ -112,6 +115,29 @@ void chown_new_volumes(const VolumeContext& context, const std::vector<std::stri
             if (::lchown(data.c_str(), uid, gid) != 0) throw_last_errno("volume " + name + ": chown " + data);
         });
     }
+}
+
+std::vector<MountSpec> mounts_from_container(const std::string& graph_root, const std::string& value) {
+    auto colon = value.find(':');
+    std::string name = value.substr(0, colon);
+    std::string mode = colon == std::string::npos ? "" : value.substr(colon + 1);
+    if (!mode.empty() && mode != "ro" && mode != "rw" && mode != "z")
+        throw Error("invalid options " + in_quotes(mode) + " for --volumes-from " + value + ": expected ro or rw");
+    auto found = storage::ContainerStore(graph_root).find(name);
+    if (!found)
+        throw Error("looking up container " + in_quotes(name) + " for volumes-from: no container with name or ID " +
+                    in_quotes(name) + " found: no such container");
+    std::vector<MountSpec> mounts;
+    auto inspected = inspect_container(graph_root, *found);
+    for (const auto& mount : inspected["Mounts"]) {
+        bool volume = mount.value("Type", "") == "volume";
+        std::string source = volume ? mount.value("Name", "") : mount.value("Source", "");
+        std::string access = mode == "ro" || mode == "rw" ? mode : (mount.value("RW", true) ? "rw" : "ro");
+        MountSpec spec = parse_volume(source + ":" + mount.value("Destination", "") + ":" + access);
+        spec.copy_up = false;  // the volume has its content already
+        mounts.push_back(std::move(spec));
+    }
+    return mounts;
 }
 
 void remove_new_anonymous_volumes(const VolumeContext& context, const std::vector<std::string>& names) {

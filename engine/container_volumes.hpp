@@ -39,6 +39,10 @@ std::vector<std::string> attach_volumes(const VolumeContext& context, const nloh
 // to the container's user, `uid` and `gid` from its spec; the root user needs nothing.
 void chown_new_volumes(const VolumeContext& context, const std::vector<std::string>& names, uint32_t uid, uint32_t gid);
 
+// --volumes-from CONTAINER[:ro|rw]: the volumes and bind mounts of another container, at the same destinations,
+// read-only or not as there unless the option says otherwise. Podman's Error when the container does not exist.
+std::vector<MountSpec> mounts_from_container(const std::string& graph_root, const std::string& value);
+
 // Removes the anonymous volumes among `names` (those attach_volumes() made for a container whose creation failed).
 void remove_new_anonymous_volumes(const VolumeContext& context, const std::vector<std::string>& names);
 

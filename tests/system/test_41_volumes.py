@@ -134,6 +134,14 @@ def test_volumes_in_use_are_kept_and_anonymous_ones_go_with_their_container(bert
     assert berth.json("volume", "inspect", anonymous)[0]["Anonymous"] is True
     assert volume_names(berth, "--filter", "dangling=false") == sorted([anonymous, "usevol"])
 
+    # --volumes-from: the same volumes at the same places, read-only where they were.
+    berth.run("create", "--name", "follower", "--volumes-from", "user", berth.image)
+    followed = {mount["Destination"]: mount for mount in berth.json("inspect", "follower")[0]["Mounts"]}
+    assert (followed["/data"]["Name"], followed["/data"]["RW"]) == ("usevol", False)
+    assert followed["/scratch"]["Name"] == anonymous
+    berth.run("rm", "-v", "follower")
+    assert anonymous in volume_names(berth)  # still used by the container that made it
+
     used = berth.run("volume", "rm", "usevol", check=False)
     container_id = berth.run("inspect", "--format", "{{.Id}}", "user").stdout.strip()
     assert used.returncode == 2
