@@ -22,6 +22,7 @@
 #include "engine/rootfs_choice.hpp"
 #include "engine/runtime_spec.hpp"
 #include "storage/vfs_rootfs.hpp"
+#include "volumes/chown_tree.hpp"
 #include "volumes/copy_up.hpp"
 #include "volumes/volume_users.hpp"
 
@@ -152,9 +153,12 @@ storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOp
                }) == "copied";
     };
     request.remove_volume_files = [&storage](const std::string& path) { remove_storage_tree(storage, path); };
-    request.chown_volume = [&storage](const std::string& path, uint32_t uid, uint32_t gid) {
+    request.chown_volume = [&storage](const std::string& path, uint32_t uid, uint32_t gid, bool recursive) {
         run_with_storage_ids(storage, [&] {
-            if (::lchown(path.c_str(), uid, gid) != 0) throw_last_errno("chown volume " + path);
+            if (recursive)
+                volumes::chown_tree(path, uid, gid);
+            else if (::lchown(path.c_str(), uid, gid) != 0)
+                throw_last_errno("chown volume " + path);
             return std::string();
         });
     };

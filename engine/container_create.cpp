@@ -163,9 +163,12 @@ storage::ContainerRecord create_container(const CreateRequest& request) {
             created.command = spec["process"]["args"].get<std::vector<std::string>>();
             // Rootless with --userns keep-id or nomap, the container's ids are not those of the storage's user
             // namespace, where the chown would run: the volume stays the user's.
-            if (!request.rootless || options.userns == UsernsMode::default_mode)
-                chown_new_volumes(volumes, created.volumes, spec["process"]["user"]["uid"].get<uint32_t>(),
-                                  spec["process"]["user"]["gid"].get<uint32_t>());
+            if (!request.rootless || options.userns == UsernsMode::default_mode) {
+                auto uid = spec["process"]["user"]["uid"].get<uint32_t>();
+                auto gid = spec["process"]["user"]["gid"].get<uint32_t>();
+                chown_new_volumes(volumes, created.volumes, uid, gid);
+                chown_marked_mounts(volumes, options.mounts, uid, gid);
+            }
             write_file_atomic(paths.spec, spec.dump(2), 0600, Durability::atomic);
             prepare_rootfs(request, paths);
         } catch (const Error&) {

@@ -8,6 +8,7 @@
 #include "engine/container_inspect.hpp"
 #include "engine/runtime_spec.hpp"
 #include "storage/container_store.hpp"
+#include "volumes/chown_tree.hpp"
 #include "volumes/copy_up.hpp"
 #include "volumes/volume_name.hpp"
 #include "volumes/volume_options.hpp"
@@ -111,9 +112,20 @@ void chown_new_volumes(const VolumeContext& context, const std::vector<std::stri
         if (!volume || !volume->needs_chown || volumes::device_mount_of(volume->options)) continue;
         store.chown_once(name, [&](const std::string& data) {
             if (uid == 0 && gid == 0) return;
-            if (context.chown) return context.chown(data, uid, gid);
+            if (context.chown) return context.chown(data, uid, gid, false);
             if (::lchown(data.c_str(), uid, gid) != 0) throw_last_errno("volume " + name + ": chown " + data);
         });
+    }
+}
+
+void chown_marked_mounts(const VolumeContext& context, const std::vector<MountSpec>& mounts, uint32_t uid,
+                         uint32_t gid) {
+    for (const auto& mount : mounts) {
+        if (!mount.chown || mount.type != "bind") continue;
+        if (context.chown)
+            context.chown(mount.source, uid, gid, true);
+        else
+            volumes::chown_tree(mount.source, uid, gid);
     }
 }
 

@@ -16,8 +16,9 @@ namespace berth::engine {
 // returning whether the image had one (volumes::copy_up_image_path; rootless callers run it in their namespace).
 using CopyUp = std::function<bool(const std::vector<std::string>&, const std::string&, const std::string&)>;
 
-// Gives a volume's data directory to a container user (container ids; rootless callers chown in their namespace).
-using ChownVolume = std::function<void(const std::string& path, uint32_t uid, uint32_t gid)>;
+// Gives a volume's data directory (or with `recursive` a whole tree, for "U") to a container user (container ids;
+// rootless callers chown in their namespace).
+using ChownVolume = std::function<void(const std::string& path, uint32_t uid, uint32_t gid, bool recursive)>;
 
 struct VolumeContext {
     std::string graph_root;
@@ -42,6 +43,11 @@ void chown_new_volumes(const VolumeContext& context, const std::vector<std::stri
 // --volumes-from CONTAINER[:ro|rw]: the volumes and bind mounts of another container, at the same destinations,
 // read-only or not as there unless the option says otherwise. Podman's Error when the container does not exist.
 std::vector<MountSpec> mounts_from_container(const std::string& graph_root, const std::string& value);
+
+// The "U" option: the source of each such mount (a volume's data by now) is given, recursively, to the container's
+// user.
+void chown_marked_mounts(const VolumeContext& context, const std::vector<MountSpec>& mounts, uint32_t uid,
+                         uint32_t gid);
 
 // Removes the anonymous volumes among `names` (those attach_volumes() made for a container whose creation failed).
 void remove_new_anonymous_volumes(const VolumeContext& context, const std::vector<std::string>& names);

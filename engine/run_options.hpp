@@ -22,6 +22,7 @@ struct MountSpec {
     std::string destination;
     std::vector<std::string> options;  // final mount options (e.g. "ro", "rbind", "rprivate", "size=64m")
     bool copy_up = true;               // a volume: the image's content goes into it on first use ("nocopy": not)
+    bool chown = false;                // "U": the source is given, recursively, to the container's user
     friend bool operator==(const MountSpec&, const MountSpec&) = default;
 };
 

@@ -145,7 +145,7 @@ std::vector<std::string> process_mount_options(const std::vector<std::string>& g
             continue;  // SELinux relabelling: berth has no SELinux support, so there is nothing to relabel
         } else if (key == "cached" || key == "delegated" || key == "consistency" || key == "copy" || key == "nocopy") {
             continue;  // macOS and named-volume options without meaning for a bind mount, dropped as Podman does
-        } else if (key == "O" || key == "U" || key == "chown" || key == "idmap" || key == "nocreate") {
+        } else if (key == "O" || key == "idmap" || key == "nocreate") {
             throw Error("option " + in_quotes(option) + " is not supported yet");
         } else if (tmpfs && (key == "size" || key == "mode" || key == "uid" || key == "gid" || key == "nr_inodes" ||
                              key == "nr_blocks" || key == "huge" || key == "mpol")) {
@@ -181,6 +181,18 @@ bool mount_flag_value(std::string_view name, std::string_view value, bool has_va
 
 bool contains(const std::vector<std::string>& list, std::string_view item) {
     return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+// "U" (or "chown", "U=true", "chown=true") asks for the source to be given to the container's user: it is taken out
+// of the mount options and kept as MountSpec::chown.
+void take_chown_option(MountSpec& mount, std::vector<std::string>& options) {
+    std::erase_if(options, [&](const std::string& option) {
+        std::string key = option.substr(0, option.find('='));
+        if (key != "U" && key != "chown") return false;
+        std::string value = option.size() > key.size() ? option.substr(key.size() + 1) : "true";
+        mount.chown = lower(value) != "false";
+        return true;
+    });
 }
 
 // ---- id mappings ----
@@ -402,6 +414,7 @@ MountSpec parse_volume(std::string_view value) {
         mount.destination = container_path(parts[1]);
         auto options = parts.size() > 2 ? split(parts[2], ',') : std::vector<std::string>{};
         if (volume) mount.copy_up = !contains(options, "nocopy");
+        take_chown_option(mount, options);
         mount.options = process_mount_options(options, false);
     } catch (const Error& error) {
         throw Error(error_prefix + error.what());
@@ -497,6 +510,7 @@ MountSpec parse_mount(std::string_view value) {
             }
         }
         if (mount.destination.empty()) throw Error("must set volume destination");
+        take_chown_option(mount, options);
         if (tmpfs) {
             mount.source = "tmpfs";
         } else if (volume) {

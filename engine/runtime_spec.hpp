@@ -53,7 +53,8 @@ std::vector<std::string> parse_entrypoint(std::string_view value);
 
 // -v/--volume [host-dir|volume:]ctr-dir[:options]: a source starting with '/' or '.' is a host directory (a bind
 // mount; a relative one, "./data", "../x", ".", is made absolute against the current directory), any other names
-// a volume (type "volume"), and a lone ctr-dir is an anonymous volume. "nocopy" turns the copy-up off.
+// a volume (type "volume"), and a lone ctr-dir is an anonymous volume. "nocopy" turns the copy-up off; "U" gives
+// the source to the container's user (MountSpec::chown).
 MountSpec parse_volume(std::string_view value);
 
 // --mount type=bind|volume|tmpfs,source=/src,destination=/dst (target=, dst=),ro|readonly[=true|false],rw,

@@ -105,12 +105,12 @@ def test_named_volume_is_created_on_first_use_with_the_image_content_and_persist
     assert volume["NeedsCopyUp"] is False
     # A volume with type=tmpfs mounts a tmpfs with its o= options.
     berth.run("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=1m", "tmpvol")
-    # A new volume without image content is given to the container's user.
+    # A new volume without image content is given to the container's user; ":U" gives a whole one.
     second = berth.run("run", "--rm", "--user", "1000:1000", "--mount", "type=volume,src=etcvol,dst=/data,ro",
-                       "-v", "tmpvol:/t", "-v", "ownvol:/own", berth.image, "sh", "-c",
+                       "-v", "tmpvol:/t", "-v", "ownvol:/own", "-v", "etcvol:/u:U", berth.image, "sh", "-c",
                        "cat /data/new; touch /data/x 2>/dev/null || echo read-only; grep -c ' /t tmpfs' /proc/mounts;"
-                       "stat -c %u:%g /own; touch /own/f && echo writable")
-    assert second.stdout == "kept\nread-only\n1\n1000:1000\nwritable\n"
+                       "stat -c %u:%g /own; touch /own/f && echo writable; stat -c %u:%g /u /u/passwd")
+    assert second.stdout == "kept\nread-only\n1\n1000:1000\nwritable\n1000:1000\n1000:1000\n"
     # nocopy: a new volume stays empty.
     berth.run("create", "--name", "empty", "--mount", "type=volume,src=emptyvol,dst=/etc,nocopy", berth.image)
     assert berth.json("volume", "inspect", "emptyvol")[0]["NeedsCopyUp"] is True

@@ -116,7 +116,7 @@ TEST(VolumeFlag, Errors) {
         {"/a:/b:shared,private",
          "invalid volume \"/a:/b:shared,private\": only one of the propagation modes can be used"},
         {"/a:/b:fast", "invalid volume \"/a:/b:fast\": unknown mount option \"fast\""},
-        {"/a:/b:U", "invalid volume \"/a:/b:U\": option \"U\" is not supported yet"},
+        {"/a:/b:O", "invalid volume \"/a:/b:O\": option \"O\" is not supported yet"},
         {"/a:/b:size=1m", "invalid volume \"/a:/b:size=1m\": the \"size\" option is only allowed with tmpfs mounts"},
     };
     for (const auto& [value, message] : cases) {
@@ -131,6 +131,9 @@ TEST(VolumeFlag, NamedAndAnonymousVolumes) {
     EXPECT_EQ(parse_volume("/anon"), (MountSpec{"volume", "", "/anon", {"rprivate", "rbind"}, true}));
     EXPECT_EQ(parse_mount("type=volume,src=v,dst=/m"), (MountSpec{"volume", "v", "/m", {"rprivate", "rbind"}, true}));
     EXPECT_EQ(parse_mount("type=volume,dst=/m,nocopy"), (MountSpec{"volume", "", "/m", {"rprivate", "rbind"}, false}));
+    EXPECT_EQ(parse_volume("v:/d:U,ro"), (MountSpec{"volume", "v", "/d", {"ro", "rprivate", "rbind"}, true, true}));
+    EXPECT_EQ(parse_mount("type=bind,src=/a,dst=/b,U"),
+              (MountSpec{"bind", "/a", "/b", {"rprivate", "rbind"}, true, true}));
 }
 
 TEST(MountFlag, BindAndTmpfs) {
