@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/files.hpp"
+#include "volumes/chown_tree.hpp"
 
 namespace berth::volumes {
 namespace {
@@ -57,6 +58,25 @@ TEST_F(CopyUpTest, AWhiteoutHidesTheLowerDirectory) {
     ASSERT_EQ(::mknod((middle + "/data").c_str(), S_IFCHR | 0600, makedev(0, 0)), 0);
     make_directories(upper + "/data");
     EXPECT_EQ(image_path_layers({lower, middle, upper}, "/data"), std::vector<std::string>{upper + "/data"});
+}
+
+TEST_F(CopyUpTest, ChownTreeGivesEverythingBelowButNotSymlinkTargets) {
+    if (::geteuid() != 0) GTEST_SKIP() << "giving files away needs root";
+    auto tree = layer("tree");
+    make_directories(tree + "/a/b");
+    write_file_atomic(tree + "/a/b/file", "x");
+    write_file_atomic(scratch.path() + "/outside", "y");
+    ASSERT_EQ(::symlink((scratch.path() + "/outside").c_str(), (tree + "/link").c_str()), 0);
+    chown_tree(tree, 1234, 5678);
+    for (const char* path : {"", "/a", "/a/b", "/a/b/file", "/link"}) {
+        struct stat status {};
+        ASSERT_EQ(::lstat((tree + path).c_str(), &status), 0) << path;
+        EXPECT_EQ(status.st_uid, 1234u) << path;
+        EXPECT_EQ(status.st_gid, 5678u) << path;
+    }
+    struct stat outside {};
+    ASSERT_EQ(::stat((scratch.path() + "/outside").c_str(), &outside), 0);
+    EXPECT_EQ(outside.st_uid, 0u);
 }
 
 }  // namespace
