@@ -16,11 +16,15 @@
 #include "engine/container_create.hpp"
 #include "engine/container_inspect.hpp"
 #include "engine/container_start.hpp"
+#include "engine/container_volumes.hpp"
 #include "engine/image_commands.hpp"
 #include "engine/monitor.hpp"
 #include "engine/rootfs_choice.hpp"
 #include "engine/runtime_spec.hpp"
 #include "storage/vfs_rootfs.hpp"
+#include "volumes/chown_tree.hpp"
+#include "volumes/copy_up.hpp"
+#include "volumes/volume_users.hpp"
 
 namespace berth::cli {
 namespace {
@@ -116,6 +120,13 @@ storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOp
                                            const StorageContext& storage) {
     if (flags.arguments.empty()) throw Error("requires at least 1 arg(s), only received 0");
     auto options = to_run_options(flags);
+    for (const auto& value : flags.volumes_from)
+        for (auto& mount : engine::mounts_from_container(storage.graph_root, value)) {
+            bool covered = std::any_of(options.mounts.begin(), options.mounts.end(), [&](const engine::MountSpec& own) {
+                return own.destination == mount.destination;
+            });
+            if (!covered) options.mounts.push_back(std::move(mount));
+        }
     auto restart = parse_restart_policy(flags.restart);
     uint64_t log_max_size = parse_log_options(flags.log_opt);
     if (restart.first != "no" && flags.rm)
@@ -133,6 +144,22 @@ storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOp
     request.assemble_vfs_rootfs = [&storage](const std::vector<std::string>& layers, const std::string& target) {
         run_with_storage_ids(storage, [&] {
             storage::assemble_vfs_rootfs(layers, target);
+            return std::string();
+        });
+    };
+    request.copy_up_volume = [&storage](const std::vector<std::string>& layers, const std::string& path,
+                                        const std::string& target) {
+        return run_with_storage_ids(storage, [&] {
+                   return std::string(volumes::copy_up_image_path(layers, path, target) ? "copied" : "");
+               }) == "copied";
+    };
+    request.remove_volume_files = [&storage](const std::string& path) { remove_storage_tree(storage, path); };
+    request.chown_volume = [&storage](const std::string& path, uint32_t uid, uint32_t gid, bool recursive) {
+        run_with_storage_ids(storage, [&] {
+            if (recursive)
+                volumes::chown_tree(path, uid, gid);
+            else if (::lchown(path.c_str(), uid, gid) != 0)
+                throw_last_errno("chown volume " + path);
             return std::string();
         });
     };
@@ -220,8 +247,9 @@ int run_rm(const RemoveFlags& flags, const GlobalOptions& globals) {
     for (const auto& name : names) {
         try {
             auto record = find_container(storage, name);
-            engine::remove_container(storage.graph_root, record.id, flags.force,
-                                     [&storage](const std::string& path) { remove_storage_tree(storage, path); });
+            auto remove_files = [&storage](const std::string& path) { remove_storage_tree(storage, path); };
+            engine::remove_container(storage.graph_root, record.id, flags.force, remove_files);
+            if (flags.volumes) volumes::remove_anonymous_volumes(storage.graph_root, record.volumes, remove_files);
             std::printf("%s\n", flags.all ? record.id.c_str() : name.c_str());
         } catch (const Error& error) {
             bool missing = std::string(error.what()).find("no such container") != std::string::npos;
@@ -333,7 +361,7 @@ void add_rm(CommandTree& tree, CLI::App& parent, const std::string& name, const 
     rm.add_flag("-f,--force", flags->force, "Kill and remove a running container");
     rm.add_flag("-a,--all", flags->all, "Remove all containers");
     rm.add_flag("-i,--ignore", flags->ignore, "Ignore errors when a specified container is missing");
-    rm.add_flag("-v,--volumes", flags->volumes, "Remove anonymous volumes (berth has none yet)");
+    rm.add_flag("-v,--volumes", flags->volumes, "Remove the anonymous volumes of the container");
     rm.add_flag("--depend", flags->depend, "Remove the container and all containers that depend on it");
     rm.add_option("-t,--time", flags->timeout, "Seconds to wait for stop before killing the container");
 }

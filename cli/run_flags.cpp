@@ -50,9 +50,12 @@ void add_run_flags(CommandTree& tree, CLI::App& command, RunFlags& flags) {
     command.add_option("-u,--user", flags.user, "Username or UID (format: <name|uid>[:<group|gid>])");
     command.add_option("--group-add", flags.group_add, "Add additional groups to the primary container process");
     command.add_option("-h,--hostname", flags.hostname, "Set the container's host name");
-    command.add_option("-v,--volume", flags.volume, "Bind mount a volume (HOST-DIR:CONTAINER-DIR[:ro|rw])");
-    command.add_option("--mount", flags.mount, "Attach a file system mount (type=bind|tmpfs,...)");
+    command.add_option("-v,--volume", flags.volume,
+                       "Bind mount a host directory or a volume ([HOST-DIR|VOLUME:]CONTAINER-DIR[:OPTIONS])");
+    command.add_option("--mount", flags.mount, "Attach a file system mount (type=bind|volume|tmpfs,...)");
     command.add_option("--tmpfs", flags.tmpfs, "Mount a temporary file system (PATH[:OPTIONS])");
+    command.add_option("--volumes-from", flags.volumes_from,
+                       "Mount the volumes of another container (CONTAINER[:ro|rw])");
     command.add_flag("--read-only", flags.read_only, "Make the container's root file system read-only");
     command.add_flag("--read-only-tmpfs", flags.read_only_tmpfs,
                      "With --read-only, mount tmpfs on /run, /tmp and /var/tmp (default true)");

@@ -17,7 +17,7 @@ struct RunFlags {
     bool replace = false;
     bool entrypoint_given = false;
     std::vector<std::string> env, env_file, group_add, volume, mount, tmpfs, cap_add, cap_drop, security_opt, ulimit,
-        label, annotation, publish, dns, dns_search, dns_option, add_host;
+        label, annotation, publish, dns, dns_search, dns_option, add_host, volumes_from;
     bool read_only = false, read_only_tmpfs = true, privileged = false, init = false, rm = false, tty = false,
          interactive = false, detach = false, quiet = false, publish_all = false;
     bool sig_proxy = true;

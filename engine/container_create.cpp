@@ -154,10 +154,27 @@ storage::ContainerRecord create_container(const CreateRequest& request) {
         SpecContext context = spec_context(request, created.id, paths);
         context.etc_files = write_container_etc_files(paths.userdata, hostname_of(request.options, created.id),
                                                       created.name, etc_network(network_mode, request.options));
-        auto spec = build_runtime_spec(image_config, request.options, context);
-        created.command = spec["process"]["args"].get<std::vector<std::string>>();
-        write_file_atomic(paths.spec, spec.dump(2), 0600, Durability::atomic);
-        prepare_rootfs(request, paths);
+        RunOptions options = request.options;
+        VolumeContext volumes{request.graph_root, image_layer_dirs(request.graph_root, request.image),
+                              request.copy_up_volume, request.remove_volume_files, request.chown_volume};
+        created.volumes = attach_volumes(volumes, image_config, options.mounts);
+        try {
+            auto spec = build_runtime_spec(image_config, options, context);
+            created.command = spec["process"]["args"].get<std::vector<std::string>>();
+            // Rootless with --userns keep-id or nomap, the container's ids are not those of the storage's user
+            // namespace, where the chown would run: the volume stays the user's.
+            if (!request.rootless || options.userns == UsernsMode::default_mode) {
+                auto uid = spec["process"]["user"]["uid"].get<uint32_t>();
+                auto gid = spec["process"]["user"]["gid"].get<uint32_t>();
+                chown_new_volumes(volumes, created.volumes, uid, gid);
+                chown_marked_mounts(volumes, options.mounts, uid, gid);
+            }
+            write_file_atomic(paths.spec, spec.dump(2), 0600, Durability::atomic);
+            prepare_rootfs(request, paths);
+        } catch (const Error&) {
+            remove_new_anonymous_volumes(volumes, created.volumes);
+            throw;
+        }
     });
 }
 

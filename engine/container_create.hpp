@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "engine/container_volumes.hpp"
 #include "engine/run_options.hpp"
 #include "storage/container_store.hpp"
 #include "storage/image_store.hpp"
@@ -22,11 +23,17 @@ struct CreateRequest {
     // Fills a vfs rootfs (copies of the layers; rootless callers copy inside their user namespace): the layer
     // directories bottom first, and the target directory.
     std::function<void(const std::vector<std::string>&, const std::string&)> assemble_vfs_rootfs;
+    // Copy an image's directory into a new volume, remove a volume's files, give a new volume to the container's
+    // user (engine/container_volumes.hpp; rootless callers do it in their user namespace).
+    CopyUp copy_up_volume;
+    std::function<void(const std::string&)> remove_volume_files;
+    ChownVolume chown_volume;
 };
 
-// Creates the container: its id and name (--name, else a random free one), its OCI config.json from the image
-// config and the flags (engine/runtime_spec.hpp), its /etc files and its rootfs directories. Nothing is left
-// behind when it fails. Errors name the flag or file at fault.
+// Creates the container: its id and name (--name, else a random free one), its volumes (attach_volumes()), its
+// OCI config.json from the image config and the flags (engine/runtime_spec.hpp), its /etc files and its rootfs
+// directories. Nothing is left behind when it fails (but the named volumes it made). Errors name the flag or file
+// at fault.
 storage::ContainerRecord create_container(const CreateRequest& request);
 
 // The layer directories of an image, bottom first.

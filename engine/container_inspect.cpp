@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "common/files.hpp"
+#include "volumes/volume_store.hpp"
 
 namespace berth::engine {
 namespace {
@@ -37,7 +38,9 @@ json state_json(const storage::ContainerRecord& record) {
             {"FinishedAt", format_time_ns(record.finished_ns)}};
 }
 
-json mounts_json(const json& spec) {
+// The flags' mounts: binds of host paths, and of volumes' data directories (Type "volume", with the Name).
+json mounts_json(const json& spec, const std::string& graph_root) {
+    volumes::VolumeStore volume_store(graph_root);
     json mounts = json::array();
     for (const auto& mount : spec.value("mounts", json::array())) {
         std::string type = mount.value("type", "");
@@ -48,14 +51,18 @@ json mounts_json(const json& spec) {
             continue;
         auto options = mount.value("options", std::vector<std::string>{});
         bool read_only = std::find(options.begin(), options.end(), "ro") != options.end();
-        mounts.push_back({{"Type", "bind"},
-                          {"Source", mount.value("source", "")},
+        std::string source = mount.value("source", "");
+        auto volume = volume_store.volume_of_data_path(source);
+        json entry = {{"Type", volume ? "volume" : "bind"}};
+        if (volume) entry["Name"] = *volume;
+        entry.update(json{{"Source", source},
                           {"Destination", destination},
-                          {"Driver", ""},
+                          {"Driver", volume ? "local" : ""},
                           {"Mode", ""},
                           {"Options", options},
                           {"RW", !read_only},
                           {"Propagation", "rprivate"}});
+        mounts.push_back(std::move(entry));
     }
     return mounts;
 }
@@ -143,7 +150,7 @@ json inspect_container(const std::string& graph_root, const storage::ContainerRe
             {"Name", record.name},
             {"RestartCount", record.restart_count},
             {"Driver", record.driver},
-            {"Mounts", mounts_json(spec)},
+            {"Mounts", mounts_json(spec, graph_root)},
             {"Config", config_json(record, spec)},
             {"HostConfig", host_config_json(record, spec)},
             {"NetworkSettings", {{"Ports", port_bindings_json(record)}}},

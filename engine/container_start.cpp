@@ -15,6 +15,7 @@
 #include "engine/process_identity.hpp"
 #include "engine/seccomp_filter.hpp"
 #include "storage/layer_store.hpp"
+#include "volumes/volume_users.hpp"
 
 namespace berth::engine {
 namespace {
@@ -86,10 +87,14 @@ void record_exit(storage::ContainerStore& store, const std::string& id, int stat
     });
 }
 
+// --rm: the container goes, and with it its anonymous volumes.
 void remove_after_exit(storage::ContainerStore& store, const storage::ContainerRecord& record,
                        const std::function<void(const std::string&)>& remove_files) {
     try {
         store.remove(record.id, remove_files);
+        const std::string& containers_dir = store.containers_dir();  // <graph root>/containers
+        volumes::remove_anonymous_volumes(containers_dir.substr(0, containers_dir.rfind('/')), record.volumes,
+                                          remove_files);
     } catch (const std::exception& error) {
         log_warning("remove container " + short_id(record.id) + " after it exited: " + error.what());
     }

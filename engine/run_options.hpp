@@ -14,12 +14,15 @@
 
 namespace berth::engine {
 
-// A mount as the runtime spec has it: -v, --mount and --tmpfs all give one.
+// A mount as the runtime spec has it: -v, --mount and --tmpfs all give one. A "volume" names a volume (source
+// "" for an anonymous one); create_container() turns it into a bind mount of the volume's data (volumes/).
 struct MountSpec {
-    std::string type;  // "bind" or "tmpfs"
+    std::string type;  // "bind", "tmpfs" or "volume"
     std::string source;
     std::string destination;
     std::vector<std::string> options;  // final mount options (e.g. "ro", "rbind", "rprivate", "size=64m")
+    bool copy_up = true;               // a volume: the image's content goes into it on first use ("nocopy": not)
+    bool chown = false;                // "U": the source is given, recursively, to the container's user
     friend bool operator==(const MountSpec&, const MountSpec&) = default;
 };
 

@@ -21,6 +21,7 @@
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "engine/capabilities.hpp"
+#include "volumes/volume_name.hpp"
 
 extern char** environ;  // NOLINT: the C library's
 
@@ -144,7 +145,7 @@ std::vector<std::string> process_mount_options(const std::vector<std::string>& g
             continue;  // SELinux relabelling: berth has no SELinux support, so there is nothing to relabel
         } else if (key == "cached" || key == "delegated" || key == "consistency" || key == "copy" || key == "nocopy") {
             continue;  // macOS and named-volume options without meaning for a bind mount, dropped as Podman does
-        } else if (key == "O" || key == "U" || key == "chown" || key == "idmap" || key == "nocreate") {
+        } else if (key == "O" || key == "idmap" || key == "nocreate") {
             throw Error("option " + in_quotes(option) + " is not supported yet");
         } else if (tmpfs && (key == "size" || key == "mode" || key == "uid" || key == "gid" || key == "nr_inodes" ||
                              key == "nr_blocks" || key == "huge" || key == "mpol")) {
@@ -180,6 +181,18 @@ bool mount_flag_value(std::string_view name, std::string_view value, bool has_va
 
 bool contains(const std::vector<std::string>& list, std::string_view item) {
     return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+// "U" (or "chown", "U=true", "chown=true") asks for the source to be given to the container's user: it is taken out
+// of the mount options and kept as MountSpec::chown.
+void take_chown_option(MountSpec& mount, std::vector<std::string>& options) {
+    std::erase_if(options, [&](const std::string& option) {
+        std::string key = option.substr(0, option.find('='));
+        if (key != "U" && key != "chown") return false;
+        std::string value = option.size() > key.size() ? option.substr(key.size() + 1) : "true";
+        mount.chown = lower(value) != "false";
+        return true;
+    });
 }
 
 // ---- id mappings ----
@@ -388,19 +401,21 @@ MountSpec parse_volume(std::string_view value) {
     std::string error_prefix = "invalid volume " + in_quotes(value) + ": ";
     auto parts = split(value, ':');
     if (parts.size() > 3) throw Error(error_prefix + "incorrect volume format, should be [host-dir:]ctr-dir[:option]");
-    if (parts.size() == 1)
-        throw Error(error_prefix + "anonymous volumes are not supported yet; give a host directory (host-dir:ctr-dir)");
+    if (parts.size() == 1) parts.insert(parts.begin(), "");  // -v /path: an anonymous volume
     std::string source = parts[0];
-    if (source.empty()) throw Error(error_prefix + "host directory cannot be empty");
-    if (source.front() != '/' && source.front() != '.')
-        throw Error(error_prefix + "named volumes are not supported yet; give a host directory (an absolute path)");
+    if (source.empty() && value.find(':') != std::string_view::npos)
+        throw Error(error_prefix + "host directory cannot be empty");
+    bool volume = source.empty() || (source.front() != '/' && source.front() != '.');
     MountSpec mount;
-    mount.type = "bind";
+    mount.type = volume ? "volume" : "bind";
     try {
-        mount.source = clean_path(std::filesystem::absolute(source).string());
+        if (volume && !source.empty()) volumes::check_volume_name(source);
+        mount.source = volume ? source : clean_path(std::filesystem::absolute(source).string());
         mount.destination = container_path(parts[1]);
-        mount.options =
-            process_mount_options(parts.size() > 2 ? split(parts[2], ',') : std::vector<std::string>{}, false);
+        auto options = parts.size() > 2 ? split(parts[2], ',') : std::vector<std::string>{};
+        if (volume) mount.copy_up = !contains(options, "nocopy");
+        take_chown_option(mount, options);
+        mount.options = process_mount_options(options, false);
     } catch (const Error& error) {
         throw Error(error_prefix + error.what());
     }
@@ -427,11 +442,11 @@ MountSpec parse_mount(std::string_view value) {
                 fields.emplace_back(field, name);
             }
         }
-        if (mount.type.empty())
-            throw Error("the type is missing: type=bind or type=tmpfs (named volumes are not supported yet)");
-        if (mount.type != "bind" && mount.type != "tmpfs")
-            throw Error("type " + in_quotes(mount.type) + " is not supported; berth has bind and tmpfs");
+        if (mount.type.empty()) throw Error("the type is missing: type=bind, type=volume or type=tmpfs");
+        if (mount.type != "bind" && mount.type != "tmpfs" && mount.type != "volume")
+            throw Error("type " + in_quotes(mount.type) + " is not supported; berth has bind, volume and tmpfs");
         bool tmpfs = mount.type == "tmpfs";
+        bool volume = mount.type == "volume";
         for (const auto& [field, name] : fields) {
             auto equals = field.find('=');
             bool has_value = equals != std::string::npos;
@@ -445,7 +460,7 @@ MountSpec parse_mount(std::string_view value) {
                 if (!has_value || field_value.empty()) throw Error(name + ": must provide an argument for option");
             };
             if (name == "source" || name == "src") {
-                only_for("bind");
+                if (tmpfs) only_for("bind");
                 need_value();
                 if (!mount.source.empty()) throw Error("cannot pass " + in_quotes(name) + " more than once");
                 mount.source = field_value;
@@ -470,6 +485,9 @@ MountSpec parse_mount(std::string_view value) {
             } else if (name == "bind-nonrecursive") {
                 only_for("bind");
                 if (mount_flag_value(name, field_value, has_value)) options.push_back("bind");
+            } else if (name == "nocopy" || name == "volume-nocopy") {
+                only_for("volume");
+                mount.copy_up = !mount_flag_value(name, field_value, has_value);
             } else if (name == "tmpfs-size") {
                 only_for("tmpfs");
                 need_value();
@@ -492,8 +510,11 @@ MountSpec parse_mount(std::string_view value) {
             }
         }
         if (mount.destination.empty()) throw Error("must set volume destination");
+        take_chown_option(mount, options);
         if (tmpfs) {
             mount.source = "tmpfs";
+        } else if (volume) {
+            if (!mount.source.empty()) volumes::check_volume_name(mount.source);
         } else {
             if (mount.source.empty()) mount.source = mount.destination;
             mount.source = clean_path(std::filesystem::absolute(mount.source).string());
@@ -922,6 +943,9 @@ nlohmann::json build_runtime_spec(const nlohmann::json& image_config, const RunO
     for (const auto& mount : options.mounts) {
         std::string destination = clean_path(mount.destination);
         if (!user_destinations.insert(destination).second) throw Error(destination + ": duplicate mount destination");
+        if (mount.type == "volume")
+            throw Error(destination +
+                        ": the volume is attached when the container is created (engine/container_volumes)");
         if (mount.type == "bind") {
             struct stat status {};
             if (::stat(mount.source.c_str(), &status) != 0) throw_last_errno("bind mount source " + mount.source);

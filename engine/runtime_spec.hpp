@@ -51,11 +51,14 @@ EnvList collect_env(const std::vector<std::string>& env_files, const std::vector
 // --entrypoint: a JSON array of strings, else the whole value as the one command ("" gives {""}, a reset).
 std::vector<std::string> parse_entrypoint(std::string_view value);
 
-// -v/--volume host-dir:ctr-dir[:options] (bind mounts; named and anonymous volumes are not supported yet).
-// A relative host-dir ("./data", "../x", ".") is made absolute against the current directory.
+// -v/--volume [host-dir|volume:]ctr-dir[:options]: a source starting with '/' or '.' is a host directory (a bind
+// mount; a relative one, "./data", "../x", ".", is made absolute against the current directory), any other names
+// a volume (type "volume"), and a lone ctr-dir is an anonymous volume. "nocopy" turns the copy-up off; "U" gives
+// the source to the container's user (MountSpec::chown).
 MountSpec parse_volume(std::string_view value);
 
-// --mount type=bind|tmpfs,source=/src,destination=/dst (target=, dst=),ro|readonly[=true|false],rw,
+// --mount type=bind|volume|tmpfs,source=/src,destination=/dst (target=, dst=),ro|readonly[=true|false],rw,
+// nocopy (volumes; without source= an anonymous one),
 // bind-propagation=P,bind-nonrecursive,tmpfs-size=N,tmpfs-mode=M,exec|noexec,suid|nosuid,dev|nodev.
 MountSpec parse_mount(std::string_view value);
 

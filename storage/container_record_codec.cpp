@@ -36,6 +36,7 @@ enum class Field {
     labels,
     driver,
     layers,
+    volumes,
     remove_after_exit,
     stop_signal,
     tty,
@@ -66,7 +67,7 @@ struct FieldName {
     Field field;
 };
 
-constexpr std::array<FieldName, 32> field_names{{
+constexpr std::array<FieldName, 33> field_names{{
     {"id", Field::id},
     {"name", Field::name},
     {"image_id", Field::image_id},
@@ -76,6 +77,7 @@ constexpr std::array<FieldName, 32> field_names{{
     {"labels", Field::labels},
     {"driver", Field::driver},
     {"layers", Field::layers},
+    {"volumes", Field::volumes},
     {"remove_after_exit", Field::remove_after_exit},
     {"stop_signal", Field::stop_signal},
     {"tty", Field::tty},
@@ -115,7 +117,7 @@ Integer checked(std::string_view key, int64_t value) {
     return static_cast<Integer>(value);
 }
 
-// Fills a record from the parser's events. Depth 1 is the record object; the arrays command and layers, the
+// Fills a record from the parser's events. Depth 1 is the record object; the arrays command, layers and volumes, the
 // object labels and the array of port objects nest below it; anything under an unknown key is skipped.
 class RecordReader : public nlohmann::json_sax<json> {
 public:
@@ -156,6 +158,10 @@ public:
             record_.layers.push_back(std::move(value));
             return true;
         }
+        if (depth_ == 2 && field_ == Field::volumes && in_array_) {
+            record_.volumes.push_back(std::move(value));
+            return true;
+        }
         if (depth_ == 2 && field_ == Field::labels && !in_array_) {
             record_.labels[key_] = std::move(value);
             return true;
@@ -182,7 +188,8 @@ public:
     bool start_array(std::size_t) override {
         ++depth_;
         if (skipping()) return true;
-        if (depth_ == 2 && (field_ == Field::command || field_ == Field::layers || field_ == Field::ports)) {
+        if (depth_ == 2 && (field_ == Field::command || field_ == Field::layers || field_ == Field::volumes ||
+                            field_ == Field::ports)) {
             in_array_ = true;
             return true;
         }
@@ -312,6 +319,7 @@ std::string encode_container_record(const ContainerRecord& record) {
     put("labels", record.labels, defaults.labels);
     out["driver"] = record.driver;  // absent means overlay, for records from before the vfs driver
     put("layers", record.layers, defaults.layers);
+    put("volumes", record.volumes, defaults.volumes);
     put("remove_after_exit", record.remove_after_exit, defaults.remove_after_exit);
     put("stop_signal", record.stop_signal, defaults.stop_signal);
     put("tty", record.tty, defaults.tty);

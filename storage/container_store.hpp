@@ -56,6 +56,7 @@ struct ContainerRecord {
     uint64_t log_max_size = 0;          // --log-opt max-size (0: no limit)
     std::string network;                // the network mode as --network gives it again ("slirp4netns", "berth")
     std::vector<PublishedPort> ports;   // -p and -P, host ports chosen
+    std::vector<std::string> volumes;   // the names of the volumes it mounts (volumes/), anonymous ones included
 
     ContainerState state = ContainerState::created;
     int pid = 0;                      // the container's first process while running

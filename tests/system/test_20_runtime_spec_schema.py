@@ -198,7 +198,7 @@ def test_validator_rejects_broken_specs(spec_dump, workdir, validator):
 def test_bad_flag_values_are_one_line_errors(spec_dump, workdir):
     cases = {
         ("--ulimit", "nofile=10:5"): 'invalid ulimit "nofile=10:5": the soft limit 10 is larger than the hard limit 5',
-        ("-v", "data:/data"): 'invalid volume "data:/data": named volumes are not supported yet',
+        ("-v", "bad/name:/data"): 'invalid volume "bad/name:/data": running volume create option: names must match',
         ("--cap-add", "CAP_FOO"): 'unknown capability "CAP_FOO"',
         ("-u", "nobody-here"): "unable to find user nobody-here: no matching entries in passwd file",
         ("-v", f"{workdir}/missing:/x"): f"bind mount source {workdir}/missing: No such file or directory",

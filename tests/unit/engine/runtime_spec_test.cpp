@@ -106,26 +106,34 @@ TEST(VolumeFlag, OptionsAsPodmanCompletesThem) {
 TEST(VolumeFlag, Errors) {
     const std::pair<const char*, const char*> cases[] = {
         {"/a:/b:ro:x", "invalid volume \"/a:/b:ro:x\": incorrect volume format, should be [host-dir:]ctr-dir[:option]"},
-        {"/data",
-         "invalid volume \"/data\": anonymous volumes are not supported yet; give a host directory "
-         "(host-dir:ctr-dir)"},
         {":/b", "invalid volume \":/b\": host directory cannot be empty"},
-        {"name:/b",
-         "invalid volume \"name:/b\": named volumes are not supported yet; give a host directory (an "
-         "absolute path)"},
+        {"bad/name:/b",
+         "invalid volume \"bad/name:/b\": running volume create option: names must match "
+         "[a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument"},
         {"/a:b", "invalid volume \"/a:b\": invalid container path \"b\", must be an absolute path"},
         {"/a:", "invalid volume \"/a:\": container directory cannot be empty"},
         {"/a:/b:ro,rw", "invalid volume \"/a:/b:ro,rw\": only one of 'rw' and 'ro' can be used"},
         {"/a:/b:shared,private",
          "invalid volume \"/a:/b:shared,private\": only one of the propagation modes can be used"},
         {"/a:/b:fast", "invalid volume \"/a:/b:fast\": unknown mount option \"fast\""},
-        {"/a:/b:U", "invalid volume \"/a:/b:U\": option \"U\" is not supported yet"},
+        {"/a:/b:O", "invalid volume \"/a:/b:O\": option \"O\" is not supported yet"},
         {"/a:/b:size=1m", "invalid volume \"/a:/b:size=1m\": the \"size\" option is only allowed with tmpfs mounts"},
     };
     for (const auto& [value, message] : cases) {
         SCOPED_TRACE(value);
         EXPECT_EQ(error_of([&] { parse_volume(value); }), message);
     }
+}
+
+TEST(VolumeFlag, NamedAndAnonymousVolumes) {
+    MountSpec named = parse_volume("data:/d:ro,nocopy");
+    EXPECT_EQ(named, (MountSpec{"volume", "data", "/d", {"ro", "rprivate", "rbind"}, false}));
+    EXPECT_EQ(parse_volume("/anon"), (MountSpec{"volume", "", "/anon", {"rprivate", "rbind"}, true}));
+    EXPECT_EQ(parse_mount("type=volume,src=v,dst=/m"), (MountSpec{"volume", "v", "/m", {"rprivate", "rbind"}, true}));
+    EXPECT_EQ(parse_mount("type=volume,dst=/m,nocopy"), (MountSpec{"volume", "", "/m", {"rprivate", "rbind"}, false}));
+    EXPECT_EQ(parse_volume("v:/d:U,ro"), (MountSpec{"volume", "v", "/d", {"ro", "rprivate", "rbind"}, true, true}));
+    EXPECT_EQ(parse_mount("type=bind,src=/a,dst=/b,U"),
+              (MountSpec{"bind", "/a", "/b", {"rprivate", "rbind"}, true, true}));
 }
 
 TEST(MountFlag, BindAndTmpfs) {
@@ -154,10 +162,13 @@ TEST(MountFlag, BindAndTmpfs) {
 TEST(MountFlag, Errors) {
     const std::pair<const char*, const char*> cases[] = {
         {"src=/a,dst=/b",
-         "invalid --mount \"src=/a,dst=/b\": the type is missing: type=bind or type=tmpfs (named "
-         "volumes are not supported yet)"},
-        {"type=volume,src=v,dst=/b",
-         "invalid --mount \"type=volume,src=v,dst=/b\": type \"volume\" is not supported; berth has bind and tmpfs"},
+         "invalid --mount \"src=/a,dst=/b\": the type is missing: type=bind, type=volume or type=tmpfs"},
+        {"type=image,src=v,dst=/b",
+         "invalid --mount \"type=image,src=v,dst=/b\": type \"image\" is not supported; berth has bind, volume "
+         "and tmpfs"},
+        {"type=bind,src=/a,dst=/b,nocopy",
+         "invalid --mount \"type=bind,src=/a,dst=/b,nocopy\": \"nocopy\" option not supported for \"bind\" mount "
+         "types"},
         {"type=bind,src=/a", "invalid --mount \"type=bind,src=/a\": must set volume destination"},
         {"type=bind,src=/a,dst=b",
          "invalid --mount \"type=bind,src=/a,dst=b\": invalid container path \"b\", must "

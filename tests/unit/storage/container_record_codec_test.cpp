@@ -26,6 +26,7 @@ ContainerRecord every_field_set() {
     record.labels = {{"app", "web"}, {"tier", ""}};
     record.driver = "vfs";
     record.layers = {"sha256:" + std::string(64, 'b'), "sha256:" + std::string(64, 'd')};
+    record.volumes = {"data", std::string(64, 'e')};
     record.remove_after_exit = true;
     record.stop_signal = "SIGQUIT";
     record.tty = true;
