@@ -14,7 +14,8 @@
 #include <thread>
 
 #include "cli/commands.hpp"
-#include "cli/output/go_template.hpp"
+#include "cli/output/format.hpp"
+#include "gotemplate/podman_format.hpp"
 #include "cli/output/table.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
@@ -214,11 +215,24 @@ std::vector<const ContainerRecord*> ps_selection(std::vector<ContainerRecord>& r
     return shown;
 }
 
+// ps rows as templates see them: Podman's psReporter fields and headings.
+const TemplateSchema& ps_template_schema() {
+    static const TemplateSchema schema{
+        "ps",
+        "containers.psReporter",
+        {{"Labels", "map[string]string"}},
+        {"AutoRemove", "Command",  "CreatedAt", "Exited",  "ExitedAt",   "ExitCode", "ID",        "Image", "ImageID",
+         "Labels",     "Mounts",   "Names",     "Pid",     "Ports",      "Size",     "StartedAt", "State", "Status",
+         "Created",    "Networks", "Pod",       "PodName", "RunningFor", "IsInfra",  "Namespaces"},
+        {{"ID", "CONTAINER ID"}, {"Pod", "POD ID"}, {"PodName", "PODNAME"}, {"Created", "CREATED"}}};
+    return schema;
+}
+
 int print_ps_formatted(const std::vector<const ContainerRecord*>& shown, const std::string& graph_root,
                        const PsFlags& flags) {
     json rows = json::array();
     for (const auto* record : shown) rows.push_back(ps_row(graph_root, *record, flags));
-    if (flags.format == "json") {
+    if (gotemplate::is_json_format(flags.format)) {
         for (auto& row : rows) {
             row.erase("ID");
             row.erase("Names_");
@@ -227,13 +241,14 @@ int print_ps_formatted(const std::vector<const ContainerRecord*>& shown, const s
         std::printf("%s\n", rows.dump(4).c_str());
         return 0;
     }
-    std::string format = flags.format;
-    if (format.starts_with("table ")) format = format.substr(6);
     for (auto& row : rows) {
         row["Names"] = row["Names_"];
         row["Ports"] = row["Ports_"];
-        std::printf("%s\n", render_template(format, row).c_str());
+        row.erase("Names_");
+        row.erase("Ports_");
     }
+    std::string text = format_list(rows, flags.format, ps_template_schema());
+    std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
 }
 
@@ -536,10 +551,7 @@ int run_inspect_any(const TargetFlags& flags, const GlobalOptions& globals) {
         }
         documents.push_back(std::move(*document));
     }
-    if (flags.format.empty() || flags.format == "json")
-        std::printf("%s\n", documents.dump(4).c_str());
-    else
-        for (const auto& document : documents) std::printf("%s\n", render_template(flags.format, document).c_str());
+    print_inspect(documents, flags.format, container_inspect_schema());
     return status;
 }
 
