@@ -238,6 +238,7 @@ private:
             }
             if (found != data.end()) return Value{*found, field_type(name, *found), false};
         }
+        if (data.is_null() && is_map(receiver)) return Value{nullptr, element_type(receiver.type), true};
         if (data.is_null())
             fail(arg.position, arg.source, "nil pointer evaluating " + type_name(receiver) + "." + name);
         fail(arg.position, arg.source, "can't evaluate field " + name + " in type " + type_name(receiver));

@@ -206,6 +206,8 @@ const std::map<std::string, Function, std::less<>>& functions() {
              const auto& data = a[0].data;
              if (data.is_string()) return Value{data.get_ref<const std::string&>().size(), "int", false};
              if (data.is_array() || data.is_object()) return Value{data.size(), "int", false};
+             if (data.is_null() && (a[0].type.starts_with("map[") || a[0].type.starts_with("[]")))
+                 return Value{0, "int", false};  // a nil map or slice
              throw CallError("len of type " + (a[0].missing || data.is_null() ? "<nil>" : type_name(a[0])));
          }},
         {"index", index},

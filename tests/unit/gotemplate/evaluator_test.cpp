@@ -66,6 +66,8 @@ TEST(Fields, MapKeysUseFieldSyntax) {
     EXPECT_EQ(render("{{.Labels.a}}"), "b");
     EXPECT_EQ(render("{{.Labels.zz}}"), "<no value>");
     EXPECT_EQ(render("{{.Labels.zz.deeper}}"), "<no value>");
+    // A nil map has no keys and no length.
+    EXPECT_EQ(render("{{.Labels.a}} {{len .Labels}}", {{"Labels", nullptr}}, sample_options()), "<no value> 0");
 }
 
 TEST(Printing, ValuesPrintAsGoPrintsThem) {
