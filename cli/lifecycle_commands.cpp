@@ -15,7 +15,6 @@
 
 #include "cli/commands.hpp"
 #include "cli/output/format.hpp"
-#include "gotemplate/podman_format.hpp"
 #include "cli/output/table.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
@@ -29,6 +28,7 @@
 #include "engine/image_commands.hpp"
 #include "engine/monitor.hpp"
 #include "engine/runtime_spec.hpp"
+#include "gotemplate/podman_format.hpp"
 
 namespace berth::cli {
 namespace {
