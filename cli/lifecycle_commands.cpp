@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fnmatch.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +15,7 @@
 #include "cli/commands.hpp"
 #include "cli/output/format.hpp"
 #include "cli/output/table.hpp"
+#include "cli/ps_filters.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
@@ -45,7 +45,7 @@ int64_t now_seconds() { return static_cast<int64_t>(std::time(nullptr)); }
 // ---- ps ----
 
 struct PsFlags {
-    bool all = false, quiet = false, latest = false, no_trunc = false, size = false;
+    bool all = false, quiet = false, latest = false, no_trunc = false, size = false, external = false;
     int last = -1;
     std::string format;
     std::vector<std::string> filters;
@@ -137,76 +137,16 @@ json ps_row(const std::string& graph_root, const ContainerRecord& record, const 
     return row;
 }
 
-struct PsFilter {
-    std::vector<std::pair<std::string, std::string>> terms;
-};
-
-PsFilter parse_ps_filters(const std::vector<std::string>& filters) {
-    PsFilter filter;
-    for (const auto& text : filters) {
-        auto equals = text.find('=');
-        if (equals == std::string::npos) throw Error("invalid filter \"" + text + "\": expected KEY=VALUE");
-        std::string key = text.substr(0, equals);
-        static const char* known[] = {"status", "name", "label", "ancestor", "id", "exited", "before", "since"};
-        if (std::find(std::begin(known), std::end(known), key) == std::end(known))
-            throw Error(key + " is an invalid filter");
-        if (key == "status" && !storage::parse_state(text.substr(equals + 1)) && text.substr(equals + 1) != "paused")
-            throw Error(text.substr(equals + 1) + " is not a valid status");
-        filter.terms.emplace_back(key, text.substr(equals + 1));
-    }
-    return filter;
-}
-
-bool label_matches(const ContainerRecord& record, const std::string& value) {
-    auto equals = value.find('=');
-    auto found = record.labels.find(value.substr(0, equals));
-    if (found == record.labels.end()) return false;
-    return equals == std::string::npos || found->second == value.substr(equals + 1);
-}
-
-bool image_matches(const ContainerRecord& record, const std::string& value) {
-    if (record.image_id == value || record.image_id.substr(7).starts_with(value)) return true;
-    std::string normalized;
-    try {
-        normalized = engine::normalized_image_name(value);
-    } catch (const Error&) {
-    }
-    return record.image_name == value || record.image_name == normalized ||
-           ::fnmatch(value.c_str(), record.image_name.c_str(), 0) == 0;
-}
-
-// Terms of one key are or-ed, different keys and-ed, as in Podman.
-bool filter_matches(const PsFilter& filter, const ContainerRecord& record) {
-    std::map<std::string, bool> keys;
-    for (const auto& [key, value] : filter.terms) {
-        bool match = false;
-        if (key == "status")
-            match = storage::state_name(record.state) == value;
-        else if (key == "name")
-            match = record.name.find(value) != std::string::npos;
-        else if (key == "id")
-            match = record.id.starts_with(value);
-        else if (key == "label")
-            match = label_matches(record, value);
-        else if (key == "ancestor")
-            match = image_matches(record, value);
-        else if (key == "exited")
-            match = record.state == ContainerState::exited && std::to_string(record.exit_code) == value;
-        keys[key] = keys[key] || match;
-    }
-    return std::all_of(keys.begin(), keys.end(), [](const auto& entry) { return entry.second; });
-}
-
 // The containers ps shows, newest first. Only records that claim to run are reconciled (reading /proc): an
 // exited or created record is what it says, and `ps -a` with many containers reads each record once.
 std::vector<const ContainerRecord*> ps_selection(std::vector<ContainerRecord>& records, const PsFlags& flags,
                                                  const PsFilter& filter) {
-    bool every = flags.all || flags.latest || flags.last >= 0 || !filter.terms.empty();
+    bool every = flags.all || flags.latest || flags.last >= 0 || !filter.empty();
     std::vector<const ContainerRecord*> shown;
     for (auto record = records.rbegin(); record != records.rend(); ++record) {
         if (live(*record)) *record = engine::reconciled(std::move(*record));
         if (!every && !live(*record)) continue;
-        if (!filter_matches(filter, *record)) continue;
+        if (!ps_filter_matches(filter, *record, records)) continue;
         shown.push_back(&*record);
     }
     if (flags.latest && shown.size() > 1) shown.resize(1);
@@ -215,16 +155,42 @@ std::vector<const ContainerRecord*> ps_selection(std::vector<ContainerRecord>& r
     return shown;
 }
 
+// A ps row as templates see it: Podman's psReporter, whose Names, Ports and Command are strings,
+// CreatedAt a time and RunningFor an age.
+void ps_template_fields(json& row, const ContainerRecord& record, const PsFlags& flags) {
+    row["Names"] = row["Names_"];
+    row["Ports"] = row["Ports_"];
+    row.erase("Names_");
+    row.erase("Ports_");
+    row["Command"] = command_text(record, flags.no_trunc);
+    row["CreatedAt"] = go_time_text(record.created_ns);
+    row["Created"] = row["CreatedAt"];
+    row["RunningFor"] = human_age(now_seconds() - record.created_ns / ns_per_second);
+    row["CreatedHuman"] = row["RunningFor"];
+    if (!flags.no_trunc) row["ImageID"] = row["ImageID"].get<std::string>().substr(0, 12);
+    if (row["Labels"].is_null()) row["Labels"] = json::object();
+    row["Networks"] = "";
+    row["Pod"] = "";
+    row["PodName"] = "";
+    row["IsInfra"] = false;
+    row["Namespaces"] = json::object();
+}
+
 // ps rows as templates see them: Podman's psReporter fields and headings.
 const TemplateSchema& ps_template_schema() {
     static const TemplateSchema schema{
         "ps",
         "containers.psReporter",
-        {{"Labels", "map[string]string"}},
-        {"AutoRemove", "Command",  "CreatedAt", "Exited",  "ExitedAt",   "ExitCode", "ID",        "Image", "ImageID",
-         "Labels",     "Mounts",   "Names",     "Pid",     "Ports",      "Size",     "StartedAt", "State", "Status",
-         "Created",    "Networks", "Pod",       "PodName", "RunningFor", "IsInfra",  "Namespaces"},
-        {{"ID", "CONTAINER ID"}, {"Pod", "POD ID"}, {"PodName", "PODNAME"}, {"Created", "CREATED"}}};
+        {{"Labels", "map[string]string"}, {"Namespaces", "containers.namespace"}},
+        {"AutoRemove", "Command",    "CreatedAt", "Exited",     "ExitedAt",    "ExitCode", "ID",
+         "Image",      "ImageID",    "Labels",    "Mounts",     "Names",       "Pid",      "Ports",
+         "Size",       "StartedAt",  "State",     "Status",     "Created",     "Networks", "Pod",
+         "PodName",    "RunningFor", "IsInfra",   "Namespaces", "CreatedHuman"},
+        {{"ID", "CONTAINER ID"},
+         {"Pod", "POD ID"},
+         {"PodName", "PODNAME"},
+         {"Created", "CREATED"},
+         {"CreatedHuman", "CREATED"}}};
     return schema;
 }
 
@@ -241,12 +207,7 @@ int print_ps_formatted(const std::vector<const ContainerRecord*>& shown, const s
         std::printf("%s\n", rows.dump(4).c_str());
         return 0;
     }
-    for (auto& row : rows) {
-        row["Names"] = row["Names_"];
-        row["Ports"] = row["Ports_"];
-        row.erase("Names_");
-        row.erase("Ports_");
-    }
+    for (size_t i = 0; i < rows.size(); ++i) ps_template_fields(rows[i], *shown[i], flags);
     std::string text = format_list(rows, flags.format, ps_template_schema());
     std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
@@ -582,10 +543,13 @@ void add_ps(CommandTree& tree, CLI::App& parent, const std::string& name, const 
     ps.add_flag("-l,--latest", flags->latest, "Show the latest container created (all states)");
     ps.add_option("-n,--last", flags->last, "Print the n last created containers (all states)");
     ps.add_flag("--no-trunc", flags->no_trunc, "Display the extended information");
+    ps.add_flag("--external", flags->external,
+                "Show containers in storage not controlled by berth (berth has none of its own yet: the same list)");
     ps.add_flag("-s,--size", flags->size, "Display the total file sizes");
     ps.add_option("--format", flags->format, "Pretty-print containers to JSON or using a Go template");
-    ps.add_option("-f,--filter", flags->filters,
-                  "Filter output based on conditions given (status=, name=, label=, ancestor=, id=, exited=)")
+    ps.add_option(
+          "-f,--filter", flags->filters,
+          "Filter output based on conditions given (id=, name=, label=, status=, exited=, ancestor=, before=, since=)")
         ->allow_extra_args(false);
 }
 

@@ -61,3 +61,43 @@ def test_table_prints_headings_and_aligned_columns(berth):
     repository = berth.image.rsplit(":", 1)[0]
     width = max(12, len(repository) + 2)
     assert lines == ["REPOSITORY".ljust(width) + "TAG", repository.ljust(width) + "latest"]
+
+
+def test_ps_fields_as_podman(berth):
+    out = berth.run("ps", "-a", "--external", "--filter", "name=^first$", "--format",
+                    "{{.Names}}|{{.Command}}|{{.Status}}|{{.Ports}}|{{.Exited}}|{{.CreatedAt}}|{{.RunningFor}}").stdout
+    names, command, status, ports, exited, created_at, running_for = out.rstrip("\n").split("|")
+    assert (names, command, status, ports, exited) == ("first", "true", "Created", "", "false")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? [+-]\d{4} \S+", created_at), created_at
+    assert running_for.endswith("ago")
+    assert (berth.run("ps", "-a", "--external", "-q").stdout == berth.run("ps", "-a", "-q").stdout)
+
+
+def ps_names(berth, *filters):
+    args = [arg for value in filters for arg in ("--filter", value)]
+    return sorted(berth.run("ps", "-a", *args, "--format", "{{.Names}}").stdout.split())
+
+
+def test_ps_filters_or_within_a_key_and_across_keys(berth):
+    assert ps_names(berth, "name=first", "name=second") == ["first", "second-container"]
+    assert ps_names(berth, "name=^sec") == ["second-container"]
+    assert ps_names(berth, "label=tier=front") == ["first"]
+    assert ps_names(berth, "label=tier", "label=a=b") == ["first"]
+    assert ps_names(berth, "label=tier", "label=zz") == []  # labels must all match, as in Podman
+    assert ps_names(berth, "status=created", "name=first") == ["first"]
+    assert ps_names(berth, "status=running") == []
+    first = berth.run("ps", "-a", "-q", "--filter", "name=^first$").stdout.strip()
+    assert ps_names(berth, f"id={first[:6]}") == ["first"]
+    assert ps_names(berth, f"ancestor={berth.image}") == ["first", "second-container"]
+    assert ps_names(berth, "since=first") == ["second-container"]
+    assert ps_names(berth, "before=second-container") == ["first"]
+
+
+@pytest.mark.parametrize("value, message", [
+    ("nope=1", "nope is an invalid filter"),
+    ("name", 'invalid filter "name"'),
+    ("status=nope", "unknown container state: nope: invalid argument"),
+])
+def test_ps_filter_errors(berth, value, message):
+    result = berth.run("ps", "-a", "--filter", value, check=False)
+    assert (result.returncode, result.stderr) == (125, f"Error: {message}\n")
