@@ -19,7 +19,7 @@ public:
         : tree_(tree), options_(options), out_(out) {}
 
     void run(const json& data) {
-        Value root{data, options_.root_type, false};
+        Value root = Value::borrowed(data, options_.root_type);
         variables_.emplace_back("$", root);
         walk(tree_.root, root);
     }
@@ -92,15 +92,15 @@ private:
             return !stop;
         };
         bool empty = true;
-        if (items.data.is_array()) {
-            empty = items.data.empty();
-            for (size_t i = 0; i < items.data.size(); ++i)
-                if (!iterate(Value{i, "int", false}, Value{items.data[i], element, false})) break;
-        } else if (items.data.is_object() && is_map(items)) {
-            empty = items.data.empty();
-            for (auto it = items.data.begin(); it != items.data.end(); ++it)
-                if (!iterate(Value{it.key(), "string", false}, Value{it.value(), element, false})) break;
-        } else if (!items.missing && !items.data.is_null()) {
+        if (items.data().is_array()) {
+            empty = items.data().empty();
+            for (size_t i = 0; i < items.data().size(); ++i)
+                if (!iterate(Value{i, "int", false}, items.part(items.data()[i], element))) break;
+        } else if (items.data().is_object() && is_map(items)) {
+            empty = items.data().empty();
+            for (auto it = items.data().begin(); it != items.data().end(); ++it)
+                if (!iterate(Value{it.key(), "string", false}, items.part(it.value(), element))) break;
+        } else if (!items.missing && !items.data().is_null()) {
             fail(node.pipeline.position, node.pipeline.source(), "range can't iterate over " + print_value(items));
         }
         if (empty) walk(node.else_list, dot);
@@ -228,15 +228,15 @@ private:
 
     Value field(const Value& receiver, const std::string& name, const Argument& arg) {
         if (receiver.missing) return receiver;
-        const auto& data = receiver.data;
+        const auto& data = receiver.data();
         if (data.is_object()) {
             auto found = data.find(name);
             if (is_map(receiver)) {
                 std::string value_type = element_type(receiver.type);
                 if (found == data.end()) return Value{nullptr, value_type, true};
-                return Value{*found, value_type.empty() ? field_type(name, *found) : value_type, false};
+                return receiver.part(*found, value_type.empty() ? field_type(name, *found) : value_type);
             }
-            if (found != data.end()) return Value{*found, field_type(name, *found), false};
+            if (found != data.end()) return receiver.part(*found, field_type(name, *found));
         }
         if (data.is_null() && is_map(receiver)) return Value{nullptr, element_type(receiver.type), true};
         if (data.is_null())

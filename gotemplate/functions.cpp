@@ -25,14 +25,15 @@ void want_at_least(std::string_view name, const std::vector<Value>& arguments, s
 }
 
 const std::string& text_of(const Value& value) {
-    if (!value.data.is_string()) throw ArgumentError("wrong type for value; expected string; got " + type_name(value));
-    return value.data.get_ref<const std::string&>();
+    if (!value.data().is_string())
+        throw ArgumentError("wrong type for value; expected string; got " + type_name(value));
+    return value.data().get_ref<const std::string&>();
 }
 
 int64_t integer_of(const Value& value) {
-    if (!value.data.is_number_integer() && !value.data.is_number_unsigned())
+    if (!value.data().is_number_integer() && !value.data().is_number_unsigned())
         throw ArgumentError("wrong type for value; expected int; got " + type_name(value));
-    return value.data.get<int64_t>();
+    return value.data().get<int64_t>();
 }
 
 Value string_value(std::string text) { return Value{std::move(text), "", false}; }
@@ -62,7 +63,7 @@ std::string title(std::string text) {
 enum class Kind { boolean, integer, floating, string, other };
 
 Kind kind_of(const Value& value) {
-    const auto& data = value.data;
+    const auto& data = value.data();
     if (value.missing || data.is_null()) return Kind::other;
     if (data.is_boolean()) return Kind::boolean;
     if (data.is_number_float()) return Kind::floating;
@@ -75,30 +76,30 @@ Kind kind_of(const Value& value) {
 int compare(const Value& a, const Value& b, bool ordered) {
     Kind ka = kind_of(a), kb = kind_of(b);
     if (ka == Kind::other || kb == Kind::other) {
-        if (!ordered && (a.data.is_array() || a.data.is_object())) throw CallError("non-comparable type");
+        if (!ordered && (a.data().is_array() || a.data().is_object())) throw CallError("non-comparable type");
         throw CallError("invalid type for comparison");
     }
     if (ka != kb) throw CallError("incompatible types for comparison");
     if (ordered && ka == Kind::boolean) throw CallError("invalid type for comparison");
     switch (ka) {
-        case Kind::boolean: return a.data.get<bool>() == b.data.get<bool>() ? 0 : 1;
+        case Kind::boolean: return a.data().get<bool>() == b.data().get<bool>() ? 0 : 1;
         case Kind::floating: {
-            double x = a.data.get<double>(), y = b.data.get<double>();
+            double x = a.data().get<double>(), y = b.data().get<double>();
             return x < y ? -1 : x > y ? 1 : 0;
         }
         case Kind::integer: {
-            bool xu = a.data.is_number_unsigned(), yu = b.data.is_number_unsigned();
+            bool xu = a.data().is_number_unsigned(), yu = b.data().is_number_unsigned();
             if (xu && yu) {
-                auto x = a.data.get<uint64_t>(), y = b.data.get<uint64_t>();
+                auto x = a.data().get<uint64_t>(), y = b.data().get<uint64_t>();
                 return x < y ? -1 : x > y ? 1 : 0;
             }
-            auto x = a.data.get<int64_t>(), y = b.data.get<int64_t>();
-            if (xu && a.data.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return 1;
-            if (yu && b.data.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return -1;
+            auto x = a.data().get<int64_t>(), y = b.data().get<int64_t>();
+            if (xu && a.data().get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return 1;
+            if (yu && b.data().get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return -1;
             return x < y ? -1 : x > y ? 1 : 0;
         }
         case Kind::string: {
-            int c = a.data.get_ref<const std::string&>().compare(b.data.get_ref<const std::string&>());
+            int c = a.data().get_ref<const std::string&>().compare(b.data().get_ref<const std::string&>());
             return c < 0 ? -1 : c > 0 ? 1 : 0;
         }
         case Kind::other: break;
@@ -113,24 +114,25 @@ Value index(const std::vector<Value>& arguments) {
     Value item = arguments[0];
     for (size_t i = 1; i < arguments.size(); ++i) {
         const auto& key = arguments[i];
-        if (item.missing || item.data.is_null()) throw CallError("index of untyped nil");
-        if (item.data.is_array() || item.data.is_string()) {
-            if (!key.data.is_number_integer() && !key.data.is_number_unsigned())
+        if (item.missing || item.data().is_null()) throw CallError("index of untyped nil");
+        if (item.data().is_array() || item.data().is_string()) {
+            if (!key.data().is_number_integer() && !key.data().is_number_unsigned())
                 throw CallError("cannot index slice/array with type " + type_name(key));
-            int64_t at = key.data.get<int64_t>();
-            size_t size = item.data.is_array() ? item.data.size() : item.data.get_ref<const std::string&>().size();
+            int64_t at = key.data().get<int64_t>();
+            size_t size =
+                item.data().is_array() ? item.data().size() : item.data().get_ref<const std::string&>().size();
             if (at < 0 || static_cast<size_t>(at) >= size) throw CallError("index out of range: " + std::to_string(at));
-            if (item.data.is_string())
-                item =
-                    Value{static_cast<unsigned char>(item.data.get_ref<const std::string&>()[static_cast<size_t>(at)]),
-                          "uint8", false};
+            if (item.data().is_string())
+                item = Value{
+                    static_cast<unsigned char>(item.data().get_ref<const std::string&>()[static_cast<size_t>(at)]),
+                    "uint8", false};
             else
-                item = Value{item.data[static_cast<size_t>(at)], element_type(item.type), false};
-        } else if (item.data.is_object() && is_map(item)) {
-            if (!key.data.is_string()) throw CallError("value has type " + type_name(key) + "; should be string");
-            auto found = item.data.find(key.data.get<std::string>());
+                item = Value{item.data()[static_cast<size_t>(at)], element_type(item.type), false};
+        } else if (item.data().is_object() && is_map(item)) {
+            if (!key.data().is_string()) throw CallError("value has type " + type_name(key) + "; should be string");
+            auto found = item.data().find(key.data().get<std::string>());
             std::string value_type = element_type(item.type);
-            if (found == item.data.end())
+            if (found == item.data().end())
                 item = value_type == "string" ? Value{"", "string", false} : Value{nullptr, value_type, true};
             else
                 item = Value{*found, value_type, false};
@@ -144,18 +146,19 @@ Value index(const std::vector<Value>& arguments) {
 Value slice(const std::vector<Value>& arguments) {
     want_at_least("slice", arguments, 1);
     const auto& item = arguments[0];
-    if (!item.data.is_string() && !item.data.is_array()) throw CallError("can't slice item of type " + type_name(item));
-    size_t size = item.data.is_string() ? item.data.get_ref<const std::string&>().size() : item.data.size();
+    if (!item.data().is_string() && !item.data().is_array())
+        throw CallError("can't slice item of type " + type_name(item));
+    size_t size = item.data().is_string() ? item.data().get_ref<const std::string&>().size() : item.data().size();
     if (arguments.size() > 3) throw CallError("too many slice indexes: " + std::to_string(arguments.size() - 1));
     int64_t from = arguments.size() > 1 ? integer_of(arguments[1]) : 0;
     int64_t to = arguments.size() > 2 ? integer_of(arguments[2]) : static_cast<int64_t>(size);
     if (from < 0 || static_cast<size_t>(from) > size) throw CallError("index out of range: " + std::to_string(from));
     if (to < from || static_cast<size_t>(to) > size) throw CallError("index out of range: " + std::to_string(to));
-    if (item.data.is_string())
+    if (item.data().is_string())
         return string_value(
-            item.data.get<std::string>().substr(static_cast<size_t>(from), static_cast<size_t>(to - from)));
+            item.data().get<std::string>().substr(static_cast<size_t>(from), static_cast<size_t>(to - from)));
     json out = json::array();
-    for (auto i = from; i < to; ++i) out.push_back(item.data[static_cast<size_t>(i)]);
+    for (auto i = from; i < to; ++i) out.push_back(item.data()[static_cast<size_t>(i)]);
     return Value{out, item.type, false};
 }
 
@@ -203,7 +206,7 @@ const std::map<std::string, Function, std::less<>>& functions() {
         {"len",
          [](const std::vector<Value>& a) {
              want("len", a, 1);
-             const auto& data = a[0].data;
+             const auto& data = a[0].data();
              if (data.is_string()) return Value{data.get_ref<const std::string&>().size(), "int", false};
              if (data.is_array() || data.is_object()) return Value{data.size(), "int", false};
              if (data.is_null() && (a[0].type.starts_with("map[") || a[0].type.starts_with("[]")))
@@ -258,19 +261,19 @@ const std::map<std::string, Function, std::less<>>& functions() {
          [](const std::vector<Value>& a) {
              want("json", a, 1);
              return string_value(a[0].missing ? "null"
-                                              : a[0].data.dump(-1, ' ', false, json::error_handler_t::replace));
+                                              : a[0].data().dump(-1, ' ', false, json::error_handler_t::replace));
          }},
         {"join",
          [](const std::vector<Value>& a) {
              want("join", a, 2);
-             if (!a[0].data.is_array())
+             if (!a[0].data().is_array())
                  throw ArgumentError("wrong type for value; expected []string; got " + type_name(a[0]));
              std::string out;
              const std::string& separator = text_of(a[1]);
-             for (size_t i = 0; i < a[0].data.size(); ++i) {
-                 if (!a[0].data[i].is_string())
+             for (size_t i = 0; i < a[0].data().size(); ++i) {
+                 if (!a[0].data()[i].is_string())
                      throw ArgumentError("wrong type for value; expected []string; got " + type_name(a[0]));
-                 out += (i ? separator : "") + a[0].data[i].get<std::string>();
+                 out += (i ? separator : "") + a[0].data()[i].get<std::string>();
              }
              return string_value(out);
          }},

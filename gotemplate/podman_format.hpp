@@ -39,6 +39,7 @@ public:
     Report(std::string name, std::string_view format, bool over_list);
 
     bool table() const { return table_; }
+    const Template& parsed() const { return template_; }
 
     // Renders `data`; for a table the heading row (`headings`, a map of field to heading) comes first
     // and the columns are aligned.

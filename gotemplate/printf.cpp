@@ -35,7 +35,7 @@ std::string pad(std::string text, const Spec& spec, bool numeric) {
 bool is_integer(const nlohmann::json& data) { return data.is_number_integer() || data.is_number_unsigned(); }
 
 std::string bad_verb(char verb, const Value& value) {
-    if (value.missing || value.data.is_null()) return std::string("%!") + verb + "(<nil>)";
+    if (value.missing || value.data().is_null()) return std::string("%!") + verb + "(<nil>)";
     return std::string("%!") + verb + "(" + type_name(value) + "=" + print_value(value) + ")";
 }
 
@@ -103,7 +103,7 @@ std::string quote_rune(int64_t code) {
 }
 
 std::string format_one(const Value& value, const Spec& spec) {
-    const auto& data = value.data;
+    const auto& data = value.data();
     char verb = spec.verb;
     if (verb == 'T') return pad(value.missing || data.is_null() ? "<nil>" : type_name(value), spec, false);
     if (value.missing || data.is_null())
@@ -240,8 +240,8 @@ std::string go_sprintf(const std::string& format, const std::vector<Value>& argu
         auto read_number = [&](int& target) {
             if (i < format.size() && format[i] == '*') {
                 ++i;
-                if (next_argument < arguments.size() && is_integer(arguments[next_argument].data))
-                    target = static_cast<int>(arguments[next_argument++].data.get<int64_t>());
+                if (next_argument < arguments.size() && is_integer(arguments[next_argument].data()))
+                    target = static_cast<int>(arguments[next_argument++].data().get<int64_t>());
                 return;
             }
             if (i >= format.size() || format[i] < '0' || format[i] > '9') return;
@@ -279,7 +279,7 @@ std::string go_sprintf(const std::string& format, const std::vector<Value>& argu
         for (size_t i = next_argument; i < arguments.size(); ++i) {
             if (i > next_argument) out += ", ";
             const auto& value = arguments[i];
-            out += value.missing || value.data.is_null() ? "<nil>" : type_name(value) + "=" + print_value(value);
+            out += value.missing || value.data().is_null() ? "<nil>" : type_name(value) + "=" + print_value(value);
         }
         out += ")";
     }
@@ -289,9 +289,9 @@ std::string go_sprintf(const std::string& format, const std::vector<Value>& argu
 std::string go_sprint(const std::vector<Value>& arguments) {
     std::string out;
     for (size_t i = 0; i < arguments.size(); ++i) {
-        bool is_string = arguments[i].data.is_string();
-        if (i > 0 && !is_string && !arguments[i - 1].data.is_string()) out += ' ';
-        out += arguments[i].missing || arguments[i].data.is_null() ? "<nil>" : print_value(arguments[i]);
+        bool is_string = arguments[i].data().is_string();
+        if (i > 0 && !is_string && !arguments[i - 1].data().is_string()) out += ' ';
+        out += arguments[i].missing || arguments[i].data().is_null() ? "<nil>" : print_value(arguments[i]);
     }
     return out;
 }
@@ -300,7 +300,7 @@ std::string go_sprintln(const std::vector<Value>& arguments) {
     std::string out;
     for (size_t i = 0; i < arguments.size(); ++i) {
         if (i > 0) out += ' ';
-        out += arguments[i].missing || arguments[i].data.is_null() ? "<nil>" : print_value(arguments[i]);
+        out += arguments[i].missing || arguments[i].data().is_null() ? "<nil>" : print_value(arguments[i]);
     }
     return out + "\n";
 }

@@ -6,6 +6,8 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -52,6 +54,11 @@ public:
     void execute(const nlohmann::json& data, const ExecuteOptions& options, std::string& out) const;
 
     const std::string& name() const;
+
+    // The field names the template looks up anywhere (".A.B" gives A and B), or nothing when it may
+    // use whole values of the data's items (`{{.}}`, `{{json .}}`, `$`): lets a caller build only
+    // the fields a template needs. A {{range .}} around the whole template counts as no use of dot.
+    std::optional<std::set<std::string>> referenced_fields() const;
 
 private:
     explicit Template(std::shared_ptr<const Tree> tree) : tree_(std::move(tree)) {}

@@ -8,7 +8,7 @@ namespace berth::gotemplate {
 
 std::string type_name(const Value& value) {
     if (!value.type.empty()) return value.type;
-    const auto& data = value.data;
+    const auto& data = value.data();
     if (data.is_string()) return "string";
     if (data.is_boolean()) return "bool";
     if (data.is_number_float()) return "float64";
@@ -33,7 +33,7 @@ std::string element_type(const std::string& type) {
 bool is_map(const Value& value) { return value.type.starts_with("map["); }
 
 bool is_true(const Value& value) {
-    const auto& data = value.data;
+    const auto& data = value.data();
     if (value.missing || data.is_null()) return false;
     if (data.is_boolean()) return data.get<bool>();
     if (data.is_number_float()) return data.get<double>() != 0;
@@ -94,8 +94,8 @@ std::string print_json(const nlohmann::json& value, bool as_map) {
 }
 
 std::string print_value(const Value& value) {
-    if (value.missing || value.data.is_null()) return "<no value>";
-    return print_json(value.data, is_map(value));
+    if (value.missing || value.data().is_null()) return "<no value>";
+    return print_json(value.data(), is_map(value));
 }
 
 }  // namespace berth::gotemplate

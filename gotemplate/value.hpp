@@ -7,10 +7,31 @@
 
 namespace berth::gotemplate {
 
-struct Value {
-    nlohmann::json data;
+// A value owns its JSON, or borrows it from the document being executed (which outlives the
+// execution), so that walking a document's fields copies nothing.
+class Value {
+public:
+    Value() = default;
+    Value(nlohmann::json data, std::string type_name = "", bool is_missing = false)
+        : type(std::move(type_name)), missing(is_missing), owned_(std::move(data)) {}
+    static Value borrowed(const nlohmann::json& data, std::string type_name) {
+        Value value(nullptr, std::move(type_name));
+        value.borrowed_ = &data;
+        return value;
+    }
+
+    const nlohmann::json& data() const { return borrowed_ ? *borrowed_ : owned_; }
+    // A part of this value (an element, a field): borrowed too when this value is.
+    Value part(const nlohmann::json& child, std::string type_name) const {
+        return borrowed_ ? borrowed(child, std::move(type_name)) : Value(child, std::move(type_name));
+    }
+
     std::string type;      // the Go type; empty: derived from the JSON kind (see type_name)
     bool missing = false;  // a map's missing key or an unset value: prints "<no value>"
+
+private:
+    nlohmann::json owned_;
+    const nlohmann::json* borrowed_ = nullptr;
 };
 
 // The Go type name of a value, as errors show it: "string", "int", "float64", "bool",

@@ -29,6 +29,10 @@ std::string format_list(const nlohmann::json& rows, const std::string& format, c
     return report.render(rows, options_for(schema, true), heading_row(rows, schema));
 }
 
+std::optional<std::set<std::string>> template_fields(const std::string& format, const TemplateSchema& schema) {
+    return gotemplate::Report(schema.command, format, true).parsed().referenced_fields();
+}
+
 std::string format_document(const nlohmann::json& document, const std::string& format, const TemplateSchema& schema) {
     gotemplate::Report report(schema.command, format, false);
     return report.render(document, options_for(schema, false), heading_row(nlohmann::json::array({document}), schema));

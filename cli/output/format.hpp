@@ -5,6 +5,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -24,6 +25,10 @@ struct TemplateSchema {
 
 // Renders `rows` (an array) through `format`; throws gotemplate::TemplateError.
 std::string format_list(const nlohmann::json& rows, const std::string& format, const TemplateSchema& schema);
+
+// The fields a list --format looks up, or nothing when it may use whole rows (see
+// gotemplate::Template::referenced_fields); throws gotemplate::TemplateError for a bad template.
+std::optional<std::set<std::string>> template_fields(const std::string& format, const TemplateSchema& schema);
 
 // Renders one document through `format`; throws gotemplate::TemplateError.
 std::string format_document(const nlohmann::json& document, const std::string& format, const TemplateSchema& schema);

@@ -54,3 +54,20 @@ TEST(Parse, TemplatesAreParsedOnceAndRunMany) {
 
 }  // namespace
 }  // namespace berth::gotemplate::testing
+
+namespace berth::gotemplate::testing {
+namespace {
+
+TEST(Parse, ReferencedFields) {
+    using Fields = std::set<std::string>;
+    EXPECT_EQ(Template::parse("t", "{{range .}}{{.ID}} {{.Names}}\n{{end -}}").referenced_fields(),
+              Fields({"ID", "Names"}));
+    EXPECT_EQ(Template::parse("t", "{{.A.B}}{{if .C}}{{index .D 0}}{{end}}{{$.E}}").referenced_fields(),
+              Fields({"A", "B", "C", "D", "E"}));
+    EXPECT_EQ(Template::parse("t", "{{range .}}{{json .}}{{end}}").referenced_fields(), std::nullopt);
+    EXPECT_EQ(Template::parse("t", "{{range .}}{{$}}{{end}}").referenced_fields(), std::nullopt);
+    EXPECT_EQ(Template::parse("t", "{{range .Names}}{{.}}{{end}}").referenced_fields(), std::nullopt);
+}
+
+}  // namespace
+}  // namespace berth::gotemplate::testing
