@@ -1,6 +1,6 @@
 #include "gotemplate/podman_format.hpp"
 
-#include <regex>
+#include <cctype>
 
 #include "gotemplate/tabwriter.hpp"
 
@@ -42,6 +42,38 @@ bool action_writes_line_end(std::string_view format) {
         format, [](std::string_view, std::string&) {},
         [&](std::string_view action, std::string&) { found = found || action.find("\\n") != std::string_view::npos; });
     return found;
+}
+
+// Podman's test of whether a format ranges over the list itself: "{{ range . }}" and later "{{ end -}}".
+bool ranges_over_list(std::string_view text) {
+    auto skip_spaces = [&](size_t& i) {
+        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    };
+    auto action_at = [&](size_t i, std::string_view word, bool dot, bool dash) {
+        if (!text.substr(i).starts_with("{{")) return false;
+        i += 2;
+        skip_spaces(i);
+        if (!text.substr(i).starts_with(word)) return false;
+        i += word.size();
+        skip_spaces(i);
+        if (dot) {
+            if (i >= text.size() || text[i] != '.') return false;
+            ++i;
+            skip_spaces(i);
+        }
+        if (dash && i < text.size() && text[i] == '-') {
+            ++i;
+            skip_spaces(i);
+        }
+        return text.substr(i).starts_with("}}");
+    };
+    for (size_t open = text.find("{{"); open != std::string_view::npos; open = text.find("{{", open + 1)) {
+        if (!action_at(open, "range", true, false)) continue;
+        for (size_t end = text.find("{{", open + 2); end != std::string_view::npos; end = text.find("{{", end + 1))
+            if (action_at(end, "end", false, true)) return true;
+        return false;
+    }
+    return false;
 }
 
 }  // namespace
@@ -88,8 +120,7 @@ std::string normalize_format(std::string_view format, bool over_list) {
         });
     }
     if (!text.ends_with('\n') && !action_writes_line_end(format)) text += '\n';
-    static const std::regex ranges_itself(R"(\{\{\s*range\s*\.\s*\}\}[\s\S]*\{\{\s*end\s*-?\s*\}\})");
-    if (table || (over_list && !std::regex_search(text, ranges_itself))) text = "{{range .}}" + text + "{{end -}}";
+    if (table || (over_list && !ranges_over_list(text))) text = "{{range .}}" + text + "{{end -}}";
     return text;
 }
 

@@ -98,3 +98,16 @@ TEST(Tabwriter, ColumnsAsGoAlignsThem) {
 
 }  // namespace
 }  // namespace berth::gotemplate
+
+namespace berth::gotemplate {
+namespace {
+
+TEST(Formats, OwnRangeIsKept) {
+    EXPECT_EQ(normalize_format("{{ range . }}{{.ID}}{{ end -}}", true), "{{ range . }}{{.ID}}{{ end -}}\n");
+    EXPECT_EQ(normalize_format("{{range .Names}}{{.}}{{end}}", true),
+              "{{range .}}{{range .Names}}{{.}}{{end}}\n{{end -}}");
+    EXPECT_EQ(normalize_format("{{range .}}{{.ID}}", true), "{{range .}}{{range .}}{{.ID}}\n{{end -}}");
+}
+
+}  // namespace
+}  // namespace berth::gotemplate
