@@ -59,10 +59,17 @@ json image_row(const storage::ImageRecord& record, const std::string& name, bool
             {"Tag", tag},
             {"ID", no_trunc ? record.id : hex.substr(0, 12)},
             {"Digest", record.digests.empty() ? "" : record.digests.front()},
-            {"Created", created},
+            {"Created", human_age(static_cast<int64_t>(std::time(nullptr)) - created)},
             {"CreatedSince", human_age(static_cast<int64_t>(std::time(nullptr)) - created)},
-            {"CreatedAt", record.created},
-            {"Size", human_size(static_cast<uint64_t>(record.size))}};
+            {"CreatedAt", go_time_text(created * 1000000000)},
+            {"Size", human_size(static_cast<uint64_t>(record.size))},
+            // Podman's imageReporter fields beside the columns.
+            {"Names", record.names},
+            {"RepoTags", record.names},
+            {"RepoDigests", record.digests},
+            {"Dangling", record.names.empty()},
+            {"ReadOnly", false},
+            {"VirtualSize", record.size}};
 }
 
 json image_json(const storage::ImageRecord& record) {
@@ -100,8 +107,9 @@ const TemplateSchema& images_template_schema() {
         "images",
         "images.imageReporter",
         {},
-        {"Repository", "Tag", "ID", "Digest", "Created", "CreatedSince", "CreatedAt", "Size"},
-        {{"ID", "IMAGE ID"}, {"CreatedSince", "CREATED"}}};
+        {"Repository", "Tag", "ID", "Digest", "Created", "CreatedSince", "CreatedAt", "Size", "Names", "RepoTags",
+         "RepoDigests", "Dangling", "ReadOnly", "VirtualSize"},
+        {{"ID", "IMAGE ID"}, {"CreatedSince", "CREATED"}, {"ReadOnly", "R/O"}}};
     return schema;
 }
 

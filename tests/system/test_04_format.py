@@ -101,3 +101,15 @@ def test_ps_filters_or_within_a_key_and_across_keys(berth):
 def test_ps_filter_errors(berth, value, message):
     result = berth.run("ps", "-a", "--filter", value, check=False)
     assert (result.returncode, result.stderr) == (125, f"Error: {message}\n")
+
+
+def test_images_fields_as_podman(berth):
+    out = berth.run("images", "--format",
+                    "{{.Tag}}|{{.Created}}|{{.CreatedAt}}|{{.Names}}|{{.Dangling}}|{{.ReadOnly}}|{{len .ID}}").stdout
+    tag, created, created_at, names, dangling, read_only, id_length = out.rstrip("\n").split("|")
+    assert (tag, names, dangling, read_only, id_length) == ("latest", f"[{berth.image}]", "false", "false", "12")
+    assert created.endswith("ago") or created == "Less than a second ago", created
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? [+-]\d{4} \S+", created_at), created_at
+    result = berth.run("images", "--format", "{{.Nope}}", check=False)
+    assert result.stderr == ('Error: template: images:1:13: executing "images" at <.Nope>: '
+                             "can't evaluate field Nope in type images.imageReporter\n")
