@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
-#include "cli/output/go_template.hpp"
+#include "cli/output/format.hpp"
 #include "cli/pull_command.hpp"
 #include "cli/registry_options.hpp"
 #include "cli/run_flags.hpp"
@@ -275,10 +275,7 @@ int run_inspect(const InspectFlags& flags, const GlobalOptions& globals) {
             status = exit_berth_error;
         }
     }
-    if (flags.format.empty() || flags.format == "json")
-        std::printf("%s\n", documents.dump(4).c_str());
-    else
-        for (const auto& document : documents) std::printf("%s\n", render_template(flags.format, document).c_str());
+    print_inspect(documents, flags.format, container_inspect_schema());
     return status;
 }
 

@@ -9,13 +9,14 @@
 
 #include "cli/commands.hpp"
 #include "cli/output/document.hpp"
-#include "cli/output/go_template.hpp"
+#include "cli/output/format.hpp"
 #include "cli/output/table.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
 #include "common/strings.hpp"
 #include "engine/image_commands.hpp"
 #include "engine/image_manifest.hpp"
+#include "gotemplate/podman_format.hpp"
 
 namespace berth::cli {
 namespace {
@@ -58,10 +59,17 @@ json image_row(const storage::ImageRecord& record, const std::string& name, bool
             {"Tag", tag},
             {"ID", no_trunc ? record.id : hex.substr(0, 12)},
             {"Digest", record.digests.empty() ? "" : record.digests.front()},
-            {"Created", created},
+            {"Created", human_age(static_cast<int64_t>(std::time(nullptr)) - created)},
             {"CreatedSince", human_age(static_cast<int64_t>(std::time(nullptr)) - created)},
-            {"CreatedAt", record.created},
-            {"Size", human_size(static_cast<uint64_t>(record.size))}};
+            {"CreatedAt", go_time_text(created * 1000000000)},
+            {"Size", human_size(static_cast<uint64_t>(record.size))},
+            // Podman's imageReporter fields beside the columns.
+            {"Names", record.names},
+            {"RepoTags", record.names},
+            {"RepoDigests", record.digests},
+            {"Dangling", record.names.empty()},
+            {"ReadOnly", false},
+            {"VirtualSize", record.size}};
 }
 
 json image_json(const storage::ImageRecord& record) {
@@ -93,6 +101,18 @@ void print_image_table(const std::vector<json>& rows, bool digests) {
     std::fputs(format_table(table).c_str(), stdout);
 }
 
+// images rows as templates see them: Podman's imageReporter fields and headings.
+const TemplateSchema& images_template_schema() {
+    static const TemplateSchema schema{
+        "images",
+        "images.imageReporter",
+        {},
+        {"Repository", "Tag", "ID", "Digest", "Created", "CreatedSince", "CreatedAt", "Size", "Names", "RepoTags",
+         "RepoDigests", "Dangling", "ReadOnly", "VirtualSize"},
+        {{"ID", "IMAGE ID"}, {"CreatedSince", "CREATED"}, {"ReadOnly", "R/O"}}};
+    return schema;
+}
+
 int run_images(const ImagesOptions& options, const GlobalOptions& globals) {
     auto storage = open_storage(globals, false);
     auto images = filtered_images(options, storage.graph_root);
@@ -101,7 +121,7 @@ int run_images(const ImagesOptions& options, const GlobalOptions& globals) {
             std::printf("%s\n", options.no_trunc ? image.id.c_str() : image.id.substr(7, 12).c_str());
         return 0;
     }
-    if (options.format == "json") {
+    if (gotemplate::is_json_format(options.format)) {
         json list = json::array();
         for (const auto& image : images) list.push_back(image_json(image));
         std::printf("%s\n", list.dump(4).c_str());
@@ -116,7 +136,8 @@ int run_images(const ImagesOptions& options, const GlobalOptions& globals) {
         print_image_table(rows, options.digests);
         return 0;
     }
-    for (const auto& row : rows) std::printf("%s\n", render_template(options.format, row).c_str());
+    std::string text = format_list(json(rows), options.format, images_template_schema());
+    std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
 }
 
@@ -164,10 +185,7 @@ int run_inspect(const NamesOptions& options, const GlobalOptions& globals) {
     int status = for_each_image(options.names, [&](const std::string& name) {
         documents.push_back(engine::inspect_image(storage.graph_root, name));
     });
-    if (options.format.empty() || options.format == "json")
-        std::printf("%s\n", documents.dump(4).c_str());
-    else
-        for (const auto& document : documents) std::printf("%s\n", render_template(options.format, document).c_str());
+    print_inspect(documents, options.format, image_inspect_schema());
     return status == 0 ? 0 : exit_berth_error;
 }
 

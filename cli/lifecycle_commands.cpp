@@ -4,18 +4,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fnmatch.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "cli/commands.hpp"
-#include "cli/output/go_template.hpp"
+#include "cli/output/format.hpp"
 #include "cli/output/table.hpp"
+#include "cli/ps_filters.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
@@ -28,6 +30,7 @@
 #include "engine/image_commands.hpp"
 #include "engine/monitor.hpp"
 #include "engine/runtime_spec.hpp"
+#include "gotemplate/podman_format.hpp"
 
 namespace berth::cli {
 namespace {
@@ -44,7 +47,7 @@ int64_t now_seconds() { return static_cast<int64_t>(std::time(nullptr)); }
 // ---- ps ----
 
 struct PsFlags {
-    bool all = false, quiet = false, latest = false, no_trunc = false, size = false;
+    bool all = false, quiet = false, latest = false, no_trunc = false, size = false, external = false;
     int last = -1;
     std::string format;
     std::vector<std::string> filters;
@@ -136,76 +139,16 @@ json ps_row(const std::string& graph_root, const ContainerRecord& record, const 
     return row;
 }
 
-struct PsFilter {
-    std::vector<std::pair<std::string, std::string>> terms;
-};
-
-PsFilter parse_ps_filters(const std::vector<std::string>& filters) {
-    PsFilter filter;
-    for (const auto& text : filters) {
-        auto equals = text.find('=');
-        if (equals == std::string::npos) throw Error("invalid filter \"" + text + "\": expected KEY=VALUE");
-        std::string key = text.substr(0, equals);
-        static const char* known[] = {"status", "name", "label", "ancestor", "id", "exited", "before", "since"};
-        if (std::find(std::begin(known), std::end(known), key) == std::end(known))
-            throw Error(key + " is an invalid filter");
-        if (key == "status" && !storage::parse_state(text.substr(equals + 1)) && text.substr(equals + 1) != "paused")
-            throw Error(text.substr(equals + 1) + " is not a valid status");
-        filter.terms.emplace_back(key, text.substr(equals + 1));
-    }
-    return filter;
-}
-
-bool label_matches(const ContainerRecord& record, const std::string& value) {
-    auto equals = value.find('=');
-    auto found = record.labels.find(value.substr(0, equals));
-    if (found == record.labels.end()) return false;
-    return equals == std::string::npos || found->second == value.substr(equals + 1);
-}
-
-bool image_matches(const ContainerRecord& record, const std::string& value) {
-    if (record.image_id == value || record.image_id.substr(7).starts_with(value)) return true;
-    std::string normalized;
-    try {
-        normalized = engine::normalized_image_name(value);
-    } catch (const Error&) {
-    }
-    return record.image_name == value || record.image_name == normalized ||
-           ::fnmatch(value.c_str(), record.image_name.c_str(), 0) == 0;
-}
-
-// Terms of one key are or-ed, different keys and-ed, as in Podman.
-bool filter_matches(const PsFilter& filter, const ContainerRecord& record) {
-    std::map<std::string, bool> keys;
-    for (const auto& [key, value] : filter.terms) {
-        bool match = false;
-        if (key == "status")
-            match = storage::state_name(record.state) == value;
-        else if (key == "name")
-            match = record.name.find(value) != std::string::npos;
-        else if (key == "id")
-            match = record.id.starts_with(value);
-        else if (key == "label")
-            match = label_matches(record, value);
-        else if (key == "ancestor")
-            match = image_matches(record, value);
-        else if (key == "exited")
-            match = record.state == ContainerState::exited && std::to_string(record.exit_code) == value;
-        keys[key] = keys[key] || match;
-    }
-    return std::all_of(keys.begin(), keys.end(), [](const auto& entry) { return entry.second; });
-}
-
 // The containers ps shows, newest first. Only records that claim to run are reconciled (reading /proc): an
 // exited or created record is what it says, and `ps -a` with many containers reads each record once.
 std::vector<const ContainerRecord*> ps_selection(std::vector<ContainerRecord>& records, const PsFlags& flags,
                                                  const PsFilter& filter) {
-    bool every = flags.all || flags.latest || flags.last >= 0 || !filter.terms.empty();
+    bool every = flags.all || flags.latest || flags.last >= 0 || !filter.empty();
     std::vector<const ContainerRecord*> shown;
     for (auto record = records.rbegin(); record != records.rend(); ++record) {
         if (live(*record)) *record = engine::reconciled(std::move(*record));
         if (!every && !live(*record)) continue;
-        if (!filter_matches(filter, *record)) continue;
+        if (!ps_filter_matches(filter, *record, records)) continue;
         shown.push_back(&*record);
     }
     if (flags.latest && shown.size() > 1) shown.resize(1);
@@ -214,26 +157,92 @@ std::vector<const ContainerRecord*> ps_selection(std::vector<ContainerRecord>& r
     return shown;
 }
 
+// A ps row as templates see it: Podman's psReporter, whose Names, Ports and Command are strings,
+// CreatedAt a time and RunningFor an age. Only the fields in `wanted` are made (all without it):
+// ps --format with many containers spends its time making rows.
+json ps_template_row(const std::string& graph_root, const ContainerRecord& record, const PsFlags& flags,
+                     const std::optional<std::set<std::string>>& wanted) {
+    using Field = std::pair<const char*, std::function<json()>>;
+    auto age = [&] { return human_age(now_seconds() - record.created_ns / ns_per_second); };
+    const Field fields[] = {
+        {"AutoRemove", [&] { return json(record.remove_after_exit); }},
+        {"Command", [&] { return json(command_text(record, flags.no_trunc)); }},
+        {"Created", [&] { return json(go_time_text(record.created_ns)); }},
+        {"CreatedAt", [&] { return json(go_time_text(record.created_ns)); }},
+        {"CreatedHuman", age},
+        {"Exited",
+         [&] { return json(record.state == ContainerState::exited || record.state == ContainerState::stopped); }},
+        {"ExitedAt", [&] { return json(record.finished_ns / ns_per_second); }},
+        {"ExitCode", [&] { return json(record.exit_code); }},
+        {"ID", [&] { return json(flags.no_trunc ? record.id : record.id.substr(0, 12)); }},
+        {"Image", [&] { return json(record.image_name); }},
+        {"ImageID",
+         [&] {
+             std::string hex = record.image_id.substr(record.image_id.find(':') + 1);
+             return json(flags.no_trunc ? hex : hex.substr(0, 12));
+         }},
+        {"IsInfra", [] { return json(false); }},
+        {"Labels", [&] { return record.labels.empty() ? json::object() : json(record.labels); }},
+        {"Mounts", [] { return json::array(); }},
+        {"Names", [&] { return json(record.name); }},
+        {"Namespaces", [] { return json::object(); }},
+        {"Networks", [] { return json(""); }},
+        {"Pid", [&] { return json(live(record) ? record.pid : 0); }},
+        {"Pod", [] { return json(""); }},
+        {"PodName", [] { return json(""); }},
+        {"Ports", [&] { return json(engine::ports_column(record)); }},
+        {"RunningFor", age},
+        {"Size",
+         [&] {
+             if (!flags.size) return json(nullptr);
+             int64_t size = container_size(graph_root, record);
+             return json{{"rwSize", size}, {"rootFsSize", size}};
+         }},
+        {"StartedAt", [&] { return json(record.started_ns / ns_per_second); }},
+        {"State", [&] { return json(storage::state_name(record.state)); }},
+        {"Status", [&] { return json(status_text(record)); }},
+    };
+    json row = json::object();
+    for (const auto& [name, make] : fields)
+        if (!wanted || wanted->contains(name)) row[name] = make();
+    return row;
+}
+
+// ps rows as templates see them: Podman's psReporter fields and headings.
+const TemplateSchema& ps_template_schema() {
+    static const TemplateSchema schema{
+        "ps",
+        "containers.psReporter",
+        {{"Labels", "map[string]string"}, {"Namespaces", "containers.namespace"}},
+        {"AutoRemove", "Command",    "CreatedAt", "Exited",     "ExitedAt",    "ExitCode", "ID",
+         "Image",      "ImageID",    "Labels",    "Mounts",     "Names",       "Pid",      "Ports",
+         "Size",       "StartedAt",  "State",     "Status",     "Created",     "Networks", "Pod",
+         "PodName",    "RunningFor", "IsInfra",   "Namespaces", "CreatedHuman"},
+        {{"ID", "CONTAINER ID"},
+         {"Pod", "POD ID"},
+         {"PodName", "PODNAME"},
+         {"Created", "CREATED"},
+         {"CreatedHuman", "CREATED"}}};
+    return schema;
+}
+
 int print_ps_formatted(const std::vector<const ContainerRecord*>& shown, const std::string& graph_root,
                        const PsFlags& flags) {
     json rows = json::array();
-    for (const auto* record : shown) rows.push_back(ps_row(graph_root, *record, flags));
-    if (flags.format == "json") {
-        for (auto& row : rows) {
-            row.erase("ID");
-            row.erase("Names_");
-            row.erase("Ports_");
+    if (gotemplate::is_json_format(flags.format)) {
+        for (const auto* record : shown) {
+            rows.push_back(ps_row(graph_root, *record, flags));
+            rows.back().erase("ID");
+            rows.back().erase("Names_");
+            rows.back().erase("Ports_");
         }
         std::printf("%s\n", rows.dump(4).c_str());
         return 0;
     }
-    std::string format = flags.format;
-    if (format.starts_with("table ")) format = format.substr(6);
-    for (auto& row : rows) {
-        row["Names"] = row["Names_"];
-        row["Ports"] = row["Ports_"];
-        std::printf("%s\n", render_template(format, row).c_str());
-    }
+    auto wanted = template_fields(flags.format, ps_template_schema());
+    for (const auto* record : shown) rows.push_back(ps_template_row(graph_root, *record, flags, wanted));
+    std::string text = format_list(rows, flags.format, ps_template_schema());
+    std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
 }
 
@@ -536,10 +545,7 @@ int run_inspect_any(const TargetFlags& flags, const GlobalOptions& globals) {
         }
         documents.push_back(std::move(*document));
     }
-    if (flags.format.empty() || flags.format == "json")
-        std::printf("%s\n", documents.dump(4).c_str());
-    else
-        for (const auto& document : documents) std::printf("%s\n", render_template(flags.format, document).c_str());
+    print_inspect(documents, flags.format, container_inspect_schema());
     return status;
 }
 
@@ -570,10 +576,13 @@ void add_ps(CommandTree& tree, CLI::App& parent, const std::string& name, const 
     ps.add_flag("-l,--latest", flags->latest, "Show the latest container created (all states)");
     ps.add_option("-n,--last", flags->last, "Print the n last created containers (all states)");
     ps.add_flag("--no-trunc", flags->no_trunc, "Display the extended information");
+    ps.add_flag("--external", flags->external,
+                "Show containers in storage not controlled by berth (berth has none of its own yet: the same list)");
     ps.add_flag("-s,--size", flags->size, "Display the total file sizes");
     ps.add_option("--format", flags->format, "Pretty-print containers to JSON or using a Go template");
-    ps.add_option("-f,--filter", flags->filters,
-                  "Filter output based on conditions given (status=, name=, label=, ancestor=, id=, exited=)")
+    ps.add_option(
+          "-f,--filter", flags->filters,
+          "Filter output based on conditions given (id=, name=, label=, status=, exited=, ancestor=, before=, since=)")
         ->allow_extra_args(false);
 }
 

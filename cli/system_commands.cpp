@@ -15,9 +15,43 @@ struct FormatOption {
     std::string format;
 };
 
+// info's document as templates see it: Podman's Go field names (`{{.Store.GraphDriverName}}`).
+nlohmann::json info_fields(const nlohmann::json& document) {
+    static const std::map<std::string, std::string> renames = {{"cgroupVersion", "CgroupsVersion"},
+                                                               {"cpus", "CPUs"},
+                                                               {"idMappings", "IDMappings"},
+                                                               {"gidmap", "GIDMap"},
+                                                               {"uidmap", "UIDMap"},
+                                                               {"os", "OS"},
+                                                               {"idMapHelpers", "IDMapHelpers"},
+                                                               {"subordinateIds", "SubordinateIDs"},
+                                                               {"uidRanges", "UIDRanges"},
+                                                               {"gidRanges", "GIDRanges"},
+                                                               {"uid", "UID"},
+                                                               {"gid", "GID"},
+                                                               {"subuidFile", "SubUIDFile"},
+                                                               {"subgidFile", "SubGIDFile"},
+                                                               {"slirp4netns", "Slirp4NetNS"},
+                                                               {"ociRuntime", "OCIRuntime"}};
+    return go_field_names(document, renames, {"helpers", "graphDriverRejected", "registries", "graphStatus"});
+}
+
+const TemplateSchema info_schema{"info",
+                                 "*define.Info",
+                                 {{"Host", "*define.HostInfo"},
+                                  {"Store", "*define.StoreInfo"},
+                                  {"Version", "define.Version"},
+                                  {"Helpers", "map[string]interface {}"},
+                                  {"GraphDriverRejected", "map[string]string"},
+                                  {"Registries", "map[string]interface {}"}},
+                                 {},
+                                 {}};
+
+const TemplateSchema version_schema{"version", "*define.Version", {{"Client", "*define.Version"}}, {}, {}};
+
 int run_info(const FormatOption& options, const GlobalOptions& globals) {
     engine::InfoRequest request{globals.root_override(), globals.runroot_override(), globals.driver_override()};
-    print_document(engine::collect_host_info(request), options.format, to_yaml);
+    print_document(engine::collect_host_info(request), options.format, to_yaml, info_schema, info_fields);
     return 0;
 }
 
@@ -63,11 +97,11 @@ void add_system_commands(CommandTree& tree, const GlobalOptions& globals) {
                              "Display the berth version information.",
                              {"berth version", "berth version --format json"},
                              ValueKind::none};
-    auto& version = tree.add_command(tree.root(), "version", "Display the berth version information",
-                                     std::move(version_help), [version_options] {
-                                         print_document(version_document(), version_options->format, version_text);
-                                         return 0;
-                                     });
+    auto& version = tree.add_command(
+        tree.root(), "version", "Display the berth version information", std::move(version_help), [version_options] {
+            print_document(version_document(), version_options->format, version_text, version_schema);
+            return 0;
+        });
     add_format_option(version, *version_options);
 }
 

@@ -7,12 +7,12 @@
 #include <memory>
 
 #include "cli/commands.hpp"
-#include "cli/output/go_template.hpp"
-#include "cli/output/table.hpp"
+#include "cli/output/format.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
 #include "engine/container_inspect.hpp"
 #include "engine/container_start.hpp"
+#include "gotemplate/tabwriter.hpp"
 #include "storage/container_store.hpp"
 #include "volumes/volume_filter.hpp"
 #include "volumes/volume_name.hpp"
@@ -65,6 +65,23 @@ ordered_json volume_json(const volumes::VolumeStore& store, const volumes::Volum
     out["NeedsCopyUp"] = volume.needs_copy_up;
     if (volume.needs_chown) out["NeedsChown"] = true;
     return out;
+}
+
+// How volume documents look to --format templates, with Podman's type names and headings.
+const TemplateSchema& volume_list_schema() {
+    static const TemplateSchema schema{"ls",
+                                       "*entities.VolumeListReport",
+                                       {{"Labels", "map[string]string"}, {"Options", "map[string]string"}},
+                                       {"Name", "Driver", "Mountpoint", "CreatedAt", "Labels", "Scope", "Options",
+                                        "MountCount", "NeedsCopyUp", "NeedsChown", "Anonymous"},
+                                       {{"Name", "VOLUME NAME"}}};
+    return schema;
+}
+
+const TemplateSchema& volume_inspect_schema() {
+    static const TemplateSchema schema{
+        "inspect", "interface {}", {{"Labels", "map[string]string"}, {"Options", "map[string]string"}}, {}, {}};
+    return schema;
 }
 
 std::map<std::string, std::string> parse_labels(const std::vector<std::string>& given) {
@@ -127,16 +144,15 @@ int run_volume_ls(const ListFlags& flags, const GlobalOptions& globals) {
         return 0;
     }
     if (flags.format.empty()) {
-        std::vector<std::vector<std::string>> table;
-        if (!flags.noheading) table.push_back({"DRIVER", "VOLUME NAME"});
-        for (const auto& volume : shown) table.push_back({volume.driver, volume.name});
-        std::fputs(format_table(table).c_str(), stdout);
+        std::string table = flags.noheading ? "" : "DRIVER\tVOLUME NAME\n";
+        for (const auto& volume : shown) table += volume.driver + "\t" + volume.name + "\n";
+        std::fputs(gotemplate::align_columns(table).c_str(), stdout);
         return 0;
     }
-    std::string format = flags.format;
-    if (format.starts_with("table ")) format = format.substr(6);
-    for (const auto& volume : shown)
-        std::printf("%s\n", render_template(format, json::parse(volume_json(store, volume).dump())).c_str());
+    json rows = json::array();
+    for (const auto& volume : shown) rows.push_back(json::parse(volume_json(store, volume).dump()));
+    std::string text = format_list(rows, flags.format, volume_list_schema());
+    std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
 }
 
@@ -158,8 +174,7 @@ int run_volume_inspect(const NamesFlags& flags, const GlobalOptions& globals) {
     if (flags.format.empty() || flags.format == "json")
         std::printf("%s\n", documents.dump(5).c_str());
     else
-        for (const auto& document : documents)
-            std::printf("%s\n", render_template(flags.format, json::parse(document.dump())).c_str());
+        print_inspect(json::parse(documents.dump()), flags.format, volume_inspect_schema());
     if (!missing.empty()) throw Error("inspecting object: no such volume " + missing);
     return 0;
 }

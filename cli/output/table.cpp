@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 
 namespace berth::cli {
 
@@ -24,6 +25,25 @@ std::string format_table(const std::vector<std::vector<std::string>>& rows) {
         out += line + "\n";
     }
     return out;
+}
+
+std::string go_time_text(int64_t unix_ns) {
+    time_t seconds = static_cast<time_t>(unix_ns / 1000000000);
+    long fraction = static_cast<long>(unix_ns % 1000000000);
+    struct tm local {};
+    ::localtime_r(&seconds, &local);
+    char date[32], zone[32];
+    std::strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &local);
+    std::strftime(zone, sizeof zone, "%z %Z", &local);
+    std::string text = date;
+    if (fraction != 0) {
+        char digits[16];
+        std::snprintf(digits, sizeof digits, ".%09ld", fraction);
+        std::string decimals = digits;
+        while (decimals.back() == '0') decimals.pop_back();
+        text += decimals;
+    }
+    return text + " " + zone;
 }
 
 std::string human_size(uint64_t bytes) {

@@ -12,6 +12,10 @@ std::string format_table(const std::vector<std::vector<std::string>>& rows);
 // "4.5 MB", "120 kB", "12 B" (decimal units with three significant digits, as Podman).
 std::string human_size(uint64_t bytes);
 
+// Go's time.Time.String() of a unix time in nanoseconds, in the local zone:
+// "2026-12-04 18:58:01.901771289 +0000 UTC" (trailing zeros of the fraction dropped).
+std::string go_time_text(int64_t unix_ns);
+
 // "3 minutes ago", "About an hour ago", "2 weeks ago" (as Podman's CREATED column).
 std::string human_age(int64_t seconds);
 

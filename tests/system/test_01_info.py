@@ -320,7 +320,7 @@ def test_default_output_is_yaml_of_the_same_data(berth_root):
 def test_format_template(berth_root):
     result = berth_root.run("info", "--format", "{{.Host.Arch}}")
     assert result.stdout == oci.host_architecture() + "\n"
-    result = berth_root.run("info", "-f", "{{.Store.GraphDriverName}} {{.Host.CgroupVersion}}")
+    result = berth_root.run("info", "-f", "{{.Store.GraphDriverName}} {{.Host.CgroupsVersion}}")
     assert result.stdout == f"overlay {host_cgroups()[0]}\n"
 
 
