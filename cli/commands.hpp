@@ -19,6 +19,7 @@ void add_lifecycle_commands(CommandTree& tree, const GlobalOptions& globals);  /
 void add_process_commands(CommandTree& tree, CLI::App* container, const GlobalOptions& globals);  // top, pause, ...
 void add_exec_commands(CommandTree& tree, CLI::App* container, const GlobalOptions& globals);     // exec
 void add_port_commands(CommandTree& tree, CLI::App* container, const GlobalOptions& globals);     // port
+void add_commit_commands(CommandTree& tree, CLI::App* container, const GlobalOptions& globals);  // commit, diff, ...
 void add_container_lifecycle_commands(CommandTree& tree, CLI::App& container, const GlobalOptions& globals);
 
 }  // namespace berth::cli
