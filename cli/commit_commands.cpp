@@ -159,7 +159,7 @@ void add_commit(CommandTree& tree, CLI::App& parent, const GlobalOptions& global
                      "'CMD=[\"/bin/app\"]'). A name without a registry is taken as localhost/NAME. The new\n"
                      "image's id is printed; `berth push` sends it to a registry.",
                      {"berth commit web web-image", "berth commit -q --change 'CMD=[\"/bin/app\"]' web app:1",
-                      "berth commit --format docker -m 'add config' web registry.example.com/team/app"},
+                      "berth commit --format docker -m fixed web example.com/app"},
                      ValueKind::containers};
     auto& commit = tree.add_command(parent, "commit", "Create new image based on the changed container",
                                     std::move(help), [flags, &globals] { return run_commit(*flags, globals); });
