@@ -32,6 +32,7 @@ ContainerTrees container_trees(const std::string& graph_root, const ContainerRec
         trees.changes = overlay_changes(trees.image, trees.container, paths.upper);
     }
     std::erase_if(trees.changes, [](const Change& change) { return is_mount_point_path(change.path); });
+    trees.changes = with_parent_directories(trees.changes, trees.image, trees.container);
     return trees;
 }
 

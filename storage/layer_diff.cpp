@@ -145,4 +145,31 @@ std::vector<Change> copied_tree_changes(const TreeView& image, const TreeView& c
                         [](const TreeEntry& before, const TreeEntry& after) { return !same_metadata(before, after); });
 }
 
+std::vector<Change> with_parent_directories(const std::vector<Change>& changes, const TreeView& before,
+                                            const TreeView& after) {
+    auto same_directory = [&](const std::string& path) {
+        auto old = before.find(path.substr(1));
+        auto now = after.find(path.substr(1));
+        if (old == before.end() || now == after.end() || !S_ISDIR(now->second.status.st_mode)) return false;
+        const struct stat& a = old->second.status;
+        const struct stat& b = now->second.status;
+        return a.st_mode == b.st_mode && a.st_uid == b.st_uid && a.st_gid == b.st_gid;
+    };
+    std::map<std::string, ChangeKind> settled;
+    for (const auto& change : changes)
+        if (change.kind != ChangeKind::changed || !same_directory(change.path))
+            settled.emplace(change.path, change.kind);
+    std::vector<std::string> parents;
+    for (const auto& [path, kind] : settled)
+        for (auto slash = path.rfind('/'); slash != 0 && slash != std::string::npos;
+             slash = path.rfind('/', slash - 1)) {
+            std::string parent = path.substr(0, slash);
+            if (before.contains(parent.substr(1)) && after.contains(parent.substr(1))) parents.push_back(parent);
+        }
+    for (const auto& parent : parents) settled.emplace(parent, ChangeKind::changed);
+    std::vector<Change> out;
+    for (const auto& [path, kind] : settled) out.push_back({path, kind});
+    return out;
+}
+
 }  // namespace berth::storage

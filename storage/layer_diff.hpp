@@ -60,4 +60,10 @@ std::vector<Change> overlay_changes(const TreeView& lower, const TreeView& merge
 // time, device, link target) that differs.
 std::vector<Change> copied_tree_changes(const TreeView& image, const TreeView& copy);
 
+// The directories of the changes, as Podman lists them: a changed directory whose mode and owner are the same in both
+// views is left out unless something below it changed, and every directory above a change (but the root) that both
+// views have is listed as changed. In path order.
+std::vector<Change> with_parent_directories(const std::vector<Change>& changes, const TreeView& before,
+                                            const TreeView& after);
+
 }  // namespace berth::storage

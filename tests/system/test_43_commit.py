@@ -1,5 +1,5 @@
 """berth diff, commit and export of a container that wrote and deleted files, as root and as the unprivileged test
-user: the changes as Podman lists them, the committed image runs with them and its --change, goes to a registry
+user (and with the vfs driver): the changes as Podman lists them, the committed image runs with them and its --change, goes to a registry
 (checked with skopeo), and the export holds the container's files with their owners inside the container."""
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ SCRIPT = "echo hello > /etc/motd; mkdir -p /srv/data; echo x > /srv/data/f; rm /
 CHANGES = ["C /etc", "D /etc/group", "A /etc/motd", "C /etc/passwd", "A /srv", "A /srv/data", "A /srv/data/f"]
 
 
-@pytest.fixture(scope="module", params=["root", "rootless"])
+@pytest.fixture(scope="module", params=["root", "rootless", "vfs"])
 def berth(request, berth_binary, shared_registry):
     if request.param == "root":
         runner = Berth(berth_binary)
+    elif request.param == "vfs":
+        runner = Berth(berth_binary, global_args=["--storage-driver", "vfs"])
     else:
         runner = Berth(request.getfixturevalue("berth_user_binary"), request.getfixturevalue("test_user"))
     with runner:
@@ -39,6 +41,8 @@ def skopeo_inspect(*args: str) -> str:
 
 def test_diff_lists_what_the_container_added_changed_and_deleted(berth):
     assert berth.run("diff", "changed").stdout.splitlines() == CHANGES
+    berth.run("run", "--name", "untouched", berth.image, "true")
+    assert berth.run("diff", "untouched").stdout == ""  # the mount points berth made are left out
     document = json.loads(berth.run("container", "diff", "--format", "json", "changed").stdout)
     assert document == {"changed": ["/etc", "/etc/passwd"], "added": ["/etc/motd", "/srv", "/srv/data",
                                                                       "/srv/data/f"], "deleted": ["/etc/group"]}

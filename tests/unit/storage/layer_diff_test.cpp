@@ -143,6 +143,23 @@ TEST(TreeChanges, CopiedTreesCompareMetadataAndReportADeletedDirectoryOnce) {
               (std::vector<std::string>{"C /etc/passwd", "A /new", "D /opt"}));
 }
 
+TEST(TreeChanges, ParentDirectoriesOfChangesAreChangedAndUntouchedDirectoriesAreNot) {
+    TreeView before{{"etc", entry_of(S_IFDIR | 0755)},
+                    {"etc/passwd", entry_of(S_IFREG | 0644)},
+                    {"srv", entry_of(S_IFDIR | 0755)},
+                    {"tmp", entry_of(S_IFDIR | 01777)}};
+    TreeView after{{"etc", entry_of(S_IFDIR | 0755)},     {"etc/passwd", entry_of(S_IFREG | 0644)},
+                   {"etc/ssl", entry_of(S_IFDIR | 0755)}, {"etc/ssl/new", entry_of(S_IFREG | 0644)},
+                   {"srv", entry_of(S_IFDIR | 0755)},     {"tmp", entry_of(S_IFDIR | 0700)}};
+    // srv only copied up (a mount point below it was left out), tmp's mode changed.
+    std::vector<Change> changes{{"/etc/ssl", ChangeKind::added},
+                                {"/etc/ssl/new", ChangeKind::added},
+                                {"/srv", ChangeKind::changed},
+                                {"/tmp", ChangeKind::changed}};
+    EXPECT_EQ(lines_of(with_parent_directories(changes, before, after)),
+              (std::vector<std::string>{"C /etc", "A /etc/ssl", "A /etc/ssl/new", "C /tmp"}));
+}
+
 TEST(TreeChanges, AFileReplacedByADirectoryIsChanged) {
     TreeView before{{"x", entry_of(S_IFREG | 0644)}};
     TreeView after{{"x", entry_of(S_IFDIR | 0755)}, {"x/y", entry_of(S_IFREG | 0644)}};
