@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 #include "engine/container_control.hpp"
+#include "engine/image_commands.hpp"
 #include "storage/container_diff.hpp"
 #include "storage/image_store.hpp"
 #include "storage/layer_tar.hpp"
@@ -53,12 +54,27 @@ storage::ContainerRecord chosen_container(const std::string& graph_root, const s
     return engine::find_container(graph_root, name);
 }
 
+// The changes of a container to its image or, for an image, of its top layer to the layers below, as Podman's diff.
+std::vector<storage::Change> changes_of(const StorageContext& storage, const DiffFlags& flags) {
+    if (flags.latest)
+        return storage::container_trees(storage.graph_root, chosen_container(storage.graph_root, "", true)).changes;
+    if (flags.container.empty()) throw Error("you must provide a container or image name or ID");
+    if (auto record = storage::ContainerStore(storage.graph_root).find(flags.container))
+        return storage::container_trees(storage.graph_root, *record).changes;
+    storage::ImageRecord image;
+    try {
+        image = engine::resolve_image(storage.graph_root, flags.container);
+    } catch (const Error&) {
+        throw Error(flags.container + " not found: layer not known");
+    }
+    return storage::image_layer_changes(storage.graph_root, image.layers);
+}
+
 int run_diff(const DiffFlags& flags, const GlobalOptions& globals) {
     if (!flags.format.empty() && flags.format != "json")
         throw Error("only --format json is supported, not \"" + flags.format + "\"");
     auto storage = open_storage(globals, true);  // rootless: the container's files belong to subordinate ids
-    auto record = chosen_container(storage.graph_root, flags.container, flags.latest);
-    auto changes = storage::container_trees(storage.graph_root, record).changes;
+    auto changes = changes_of(storage, flags);
     if (flags.format == "json") {
         nlohmann::ordered_json document = nlohmann::ordered_json::object();
         for (auto [kind, key] :
@@ -79,15 +95,16 @@ int run_diff(const DiffFlags& flags, const GlobalOptions& globals) {
 void add_diff(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {
     if (tree.skips(parent, "diff")) return;
     auto flags = std::make_shared<DiffFlags>();
-    CommandHelp help{"[options] CONTAINER",
+    CommandHelp help{"[options] {CONTAINER|IMAGE}",
                      "List the files a container added (A), changed (C) and deleted (D) in its image's\n"
-                     "filesystem. A changed file's directories show as changed too; the mount points berth\n"
-                     "makes in every container (/etc/hosts, /proc, ...) are left out, as in Podman.",
-                     {"berth diff web", "berth diff --format json web"},
+                     "filesystem, or those an image's top layer changed in the layers below it. A changed\n"
+                     "file's directories show as changed too; the mount points berth makes in every\n"
+                     "container (/etc/hosts, /proc, ...) are left out, as in Podman.",
+                     {"berth diff web", "berth diff --format json web", "berth diff localhost/app:1"},
                      ValueKind::containers};
     auto& diff = tree.add_command(parent, "diff", "Display the changes to the container's file system", std::move(help),
                                   [flags, &globals] { return run_diff(*flags, globals); });
-    diff.add_option("container", flags->container, "Container to inspect");
+    diff.add_option("container", flags->container, "Container or image to list the changes of");
     tree.set_choices(diff.add_option("--format", flags->format, "Change the output format (json)"), {"json"});
     diff.add_flag("-l,--latest", flags->latest, "Act on the latest container berth is aware of");
 }

@@ -36,4 +36,16 @@ ContainerTrees container_trees(const std::string& graph_root, const ContainerRec
     return trees;
 }
 
+std::vector<Change> image_layer_changes(const std::string& graph_root, const std::vector<std::string>& layers) {
+    if (layers.empty()) return {};
+    LayerStore store(graph_root);
+    std::vector<std::string> lower;
+    for (size_t index = 0; index + 1 < layers.size(); ++index) lower.push_back(store.diff_path(layers[index]));
+    std::string top = store.diff_path(layers.back());
+    TreeView before = merged_view(lower);
+    TreeView after = before;
+    apply_layer(after, top);
+    return with_parent_directories(overlay_changes(before, after, top), before, after);
+}
+
 }  // namespace berth::storage

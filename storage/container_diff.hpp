@@ -19,6 +19,9 @@ struct ContainerTrees {
 // Reads both trees: overlay's upper directory over the image's layers, or vfs' copy.
 ContainerTrees container_trees(const std::string& graph_root, const ContainerRecord& record);
 
+// The changes of an image's top layer to the layers below it (`layers`: its chain ids, bottom first).
+std::vector<Change> image_layer_changes(const std::string& graph_root, const std::vector<std::string>& layers);
+
 // Whether a path is one that berth creates in every container as a mount point (/etc/hosts, /proc, ...): Podman
 // leaves these out of a container's changes.
 bool is_mount_point_path(const std::string& path);

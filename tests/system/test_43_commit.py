@@ -48,7 +48,7 @@ def test_diff_lists_what_the_container_added_changed_and_deleted(berth):
                                                                       "/srv/data/f"], "deleted": ["/etc/group"]}
     missing = berth.run("diff", "nosuch", check=False)
     assert missing.returncode == 125
-    assert missing.stderr == 'Error: no container with name or ID "nosuch" found: no such container\n'
+    assert missing.stderr == "Error: nosuch not found: layer not known\n"
 
 
 def test_commit_makes_an_image_that_runs_with_the_changes_and_the_cmd(berth):
@@ -60,6 +60,7 @@ def test_commit_makes_an_image_that_runs_with_the_changes_and_the_cmd(berth):
     seen = berth.run("run", "--rm", "localhost/committed:latest", "sh", "-c",
                      "cat /srv/data/f; test -e /etc/group || echo gone; tail -n 1 /etc/passwd").stdout
     assert seen == "x\ngone\nextra\n"
+    assert berth.run("diff", "committed").stdout.splitlines() == CHANGES  # the image's top layer
     inspected = json.loads(berth.run("image", "inspect", "committed").stdout)[0]
     assert inspected["Id"] == image_id and inspected["Config"]["Cmd"] == ["cat", "/etc/motd"]
     assert len(inspected["RootFS"]["Layers"]) == 2
