@@ -93,6 +93,7 @@ TarWriter::TarWriter(ByteSink sink) : state_(std::make_unique<State>()) {
 TarWriter::~TarWriter() = default;
 
 void TarWriter::add(const std::string& name, const TreeEntry& entry) {
+    if (S_ISSOCK(entry.status.st_mode)) return;  // tar has no sockets; Podman and Docker leave them out too
     const auto& lib = libarchive();
     archive* handle = state_->handle.get();
     EntryHandle member(lib.archive_entry_new());

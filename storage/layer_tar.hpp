@@ -27,7 +27,7 @@ public:
     ~TarWriter();
 
     // The file `entry.source` under `name`, with its owner, mode, times and content (the owner as this process
-    // sees it: inside a user namespace, the ids of the container's users).
+    // sees it: inside a user namespace, the ids of the container's users). Sockets are left out.
     void add(const std::string& name, const TreeEntry& entry);
     // An OCI whiteout for `name`: the empty file "<dir>/.wh.<base>".
     void add_whiteout(const std::string& name);
