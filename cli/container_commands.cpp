@@ -387,6 +387,7 @@ void add_container_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_exec_commands(tree, nullptr, globals);
     add_process_commands(tree, nullptr, globals);
     add_port_commands(tree, nullptr, globals);
+    add_commit_commands(tree, nullptr, globals);
 
     if (!tree.wants("container")) return;
     CommandHelp group_help{"[command]",
@@ -403,6 +404,7 @@ void add_container_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_exec_commands(tree, &container, globals);
     add_process_commands(tree, &container, globals);
     add_port_commands(tree, &container, globals);
+    add_commit_commands(tree, &container, globals);
 }
 
 }  // namespace berth::cli
