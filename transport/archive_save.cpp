@@ -201,14 +201,15 @@ void save_oci_archive(const SaveRequest& request, TarOutput& tar) {
 ArchiveFormat parse_archive_format(std::string_view text) {
     if (text == "docker-archive") return ArchiveFormat::docker_archive;
     if (text == "oci-archive") return ArchiveFormat::oci_archive;
-    throw Error("unsupported format \"" + std::string(text) +
-                "\" (berth saves docker-archive and oci-archive; oci-dir and docker-dir are not written yet)");
+    if (text == "oci-dir" || text == "docker-dir")
+        throw Error("the " + std::string(text) + " format is not supported by berth save yet");
+    throw Error("format value must be one of oci-dir oci-archive docker-dir docker-archive");
 }
 
 void save_images(const SaveRequest& request) {
     if (request.images.empty()) throw Error("no image to save");
     if (request.format == ArchiveFormat::oci_archive && request.images.size() > 1)
-        throw Error("an oci-archive holds one image here: use --format docker-archive -m for several");
+        throw Error("unsupported format \"oci-archive\" for saving multiple images (only docker-archive)");
     TarOutput tar(request.fd, request.where);
     if (request.format == ArchiveFormat::docker_archive)
         save_docker_archive(request, tar);
