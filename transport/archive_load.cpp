@@ -367,7 +367,7 @@ std::vector<std::string> import_image(const LoadRequest& request, Stores& stores
     for (size_t i = 0; i < image.layers.size(); ++i) {
         layers.push_back(import_layer(request, stores, added, image.layers[i], chain[i], image.diff_ids[i]));
         size += stores.layers.size_of(chain[i]);
-        if (request.report) request.report("Copying blob " + layers.back().digest.substr(7, 12) + " done");
+        if (request.report) request.report("Copying blob " + layers.back().digest);
     }
     if (image.manifest_body.empty()) {
         image.manifest_body = made_manifest(image, layers);
@@ -375,7 +375,7 @@ std::vector<std::string> import_image(const LoadRequest& request, Stores& stores
         image.manifest_digest = sha256_digest(image.manifest_body);
     }
     put_blob(stores, added, image.config_digest, image.config_body);
-    if (request.report) request.report("Copying config " + image.config_digest.substr(7, 12) + " done");
+    if (request.report) request.report("Copying config " + image.config_digest);
     put_blob(stores, added, image.manifest_digest, image.manifest_body);
     if (request.report) request.report("Writing manifest to image destination");
 
@@ -411,6 +411,16 @@ void remove_unused(Stores& stores, const Added& added) noexcept {
     }
 }
 
+// What killed pulls and loads left behind; failing to clean it up must not fail this load.
+void remove_leftovers(Stores& stores) {
+    try {
+        stores.layers.remove_stale_temporaries();
+        stores.blobs.remove_stale_temporaries();
+    } catch (const Error& error) {
+        log_warning(std::string("cleaning up after an interrupted pull or load: ") + error.what());
+    }
+}
+
 }  // namespace
 
 std::vector<std::string> load_images(const LoadRequest& request) {
@@ -426,6 +436,7 @@ std::vector<std::string> load_images(const LoadRequest& request) {
                     request.where + " has neither manifest.json nor oci-layout and index.json");
 
     Stores stores(request.graph_root);
+    remove_leftovers(stores);
     std::vector<std::string> loaded;
     Added added;
     try {

@@ -143,11 +143,11 @@ void save_docker_archive(const SaveRequest& request, TarOutput& tar) {
             entry.layers.push_back(hex_of(diff_id) + ".tar");
             if (!written.insert(diff_id).second) continue;
             add_layer_tar(tar, blobs, image.layer_digests[i], diff_id);
-            report(request, "Copying blob " + hex_of(image.layer_digests[i]).substr(0, 12) + " done");
+            report(request, "Copying blob " + image.layer_digests[i]);
         }
         entry.config = hex_of(image.id) + ".json";
         if (written.insert(image.id).second) tar.add(entry.config, blobs.read(image.id));
-        report(request, "Copying config " + hex_of(image.id).substr(0, 12) + " done");
+        report(request, "Copying config " + image.id);
         entry.repo_tags = saved.names;
         for (const auto& name : saved.names) {
             size_t colon = name.rfind(':');
@@ -183,10 +183,10 @@ void save_oci_archive(const SaveRequest& request, TarOutput& tar) {
             format_manifest(blobs.read(image.manifest_digest), image.manifest_media_type, ManifestFormat::oci);
         for (const auto& layer : image.layer_digests) {
             add_blob(tar, blobs, layer, "layer", written);
-            report(request, "Copying blob " + hex_of(layer).substr(0, 12) + " done");
+            report(request, "Copying blob " + layer);
         }
         add_blob(tar, blobs, image.id, "config", written);
-        report(request, "Copying config " + hex_of(image.id).substr(0, 12) + " done");
+        report(request, "Copying config " + image.id);
         std::string digest = sha256_digest(manifest.body);
         report(request, "Writing manifest to image destination");
         if (written.insert(digest).second) tar.add(oci_blob_member(digest), manifest.body);
