@@ -77,6 +77,10 @@ int run_save(const SaveOptions& options, const GlobalOptions& globals) {
     request.format = transport::parse_archive_format(options.format);
     if (options.multi_image_archive && request.format != transport::ArchiveFormat::docker_archive)
         throw Error("unsupported format \"" + options.format + "\" for saving multiple images (only docker-archive)");
+    bool directory =
+        request.format == transport::ArchiveFormat::oci_dir || request.format == transport::ArchiveFormat::docker_dir;
+    if (directory && options.output.empty())
+        throw Error("the " + options.format + " format needs -o/--output DIRECTORY");
     if (options.output.empty() && ::isatty(STDOUT_FILENO) == 1)
         throw Error("refusing to save to terminal. Use -o flag or redirect");
     auto storage = open_storage(globals, false);  // save only reads the store
@@ -84,7 +88,9 @@ int run_save(const SaveOptions& options, const GlobalOptions& globals) {
     request.images = images_to_save(options, storage.graph_root);
     if (!options.quiet) request.report = to_stderr;
     UniqueFd file;
-    if (options.output.empty()) {
+    if (directory) {
+        request.where = options.output;
+    } else if (options.output.empty()) {
         request.fd = STDOUT_FILENO;
         request.where = "stdout";
     } else {
@@ -139,6 +145,9 @@ void add_save(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals)
                      "each image's config and RepoTags, the config and every layer as an uncompressed tar; an\n"
                      "oci-archive is an OCI image layout with the image's name in the index's\n"
                      "org.opencontainers.image.ref.name annotation and the blobs as they are stored.\n"
+                     "\n"
+                     "oci-dir writes that layout into the directory -o names, docker-dir the dir: transport's\n"
+                     "(manifest.json in Docker's schema 2, the blobs named by their digests).\n"
                      "\n"
                      "Without --multi-image-archive further arguments are more names (RepoTags) of the first\n"
                      "image; with it each argument is an image of the archive (docker-archive only).",

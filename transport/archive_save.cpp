@@ -109,18 +109,18 @@ uint64_t decompress_layer(int blob_fd, int out_fd, const std::string& blob_diges
     return size;
 }
 
-void add_layer_tar(TarOutput& tar, const storage::BlobStore& blobs, const std::string& blob_digest,
+void add_layer_tar(SaveOutput& output, const storage::BlobStore& blobs, const std::string& blob_digest,
                    const std::string& diff_id) {
     uint64_t size = 0;
     UniqueFd blob = open_blob(blobs, blob_digest, "layer", size);
     std::string member = hex_of(diff_id) + ".tar";
     if (!is_compressed(blob.get())) {
-        tar.add_file(member, blob.get(), size);
+        output.add_file(member, blob.get(), size);
         return;
     }
     UniqueFd plain = anonymous_file();
     uint64_t plain_size = decompress_layer(blob.get(), plain.get(), blob_digest, diff_id);
-    tar.add_file(member, plain.get(), plain_size);
+    output.add_file(member, plain.get(), plain_size);
 }
 
 void check_layers(const storage::ImageRecord& image, const std::string& where) {
@@ -128,7 +128,7 @@ void check_layers(const storage::ImageRecord& image, const std::string& where) {
         throw Error(where + ": the store has no blob of some of its layers (saving unpacked layers is not supported)");
 }
 
-void save_docker_archive(const SaveRequest& request, TarOutput& tar) {
+void save_docker_archive(const SaveRequest& request, SaveOutput& output) {
     storage::BlobStore blobs(request.graph_root);
     std::vector<DockerArchiveEntry> entries;
     nlohmann::json repositories = nlohmann::json::object();
@@ -142,11 +142,11 @@ void save_docker_archive(const SaveRequest& request, TarOutput& tar) {
             const std::string& diff_id = image.diff_ids[i];
             entry.layers.push_back(hex_of(diff_id) + ".tar");
             if (!written.insert(diff_id).second) continue;
-            add_layer_tar(tar, blobs, image.layer_digests[i], diff_id);
+            add_layer_tar(output, blobs, image.layer_digests[i], diff_id);
             report(request, "Copying blob " + image.layer_digests[i]);
         }
         entry.config = hex_of(image.id) + ".json";
-        if (written.insert(image.id).second) tar.add(entry.config, blobs.read(image.id));
+        if (written.insert(image.id).second) output.add(entry.config, blobs.read(image.id));
         report(request, "Copying config " + image.id);
         entry.repo_tags = saved.names;
         for (const auto& name : saved.names) {
@@ -158,23 +158,23 @@ void save_docker_archive(const SaveRequest& request, TarOutput& tar) {
         entries.push_back(std::move(entry));
     }
     report(request, "Writing manifest to image destination");
-    tar.add("manifest.json", docker_archive_manifest(entries));
-    tar.add("repositories", repositories.dump());
+    output.add("manifest.json", docker_archive_manifest(entries));
+    output.add("repositories", repositories.dump());
 }
 
-void add_blob(TarOutput& tar, const storage::BlobStore& blobs, const std::string& digest, const std::string& what,
+void add_blob(SaveOutput& output, const storage::BlobStore& blobs, const std::string& digest, const std::string& what,
               std::set<std::string>& written) {
     if (!written.insert(digest).second) return;
     uint64_t size = 0;
     UniqueFd blob = open_blob(blobs, digest, what, size);
-    tar.add_file(oci_blob_member(digest), blob.get(), size);
+    output.add_file(oci_blob_member(digest), blob.get(), size);
 }
 
-void save_oci_archive(const SaveRequest& request, TarOutput& tar) {
+void save_oci_archive(const SaveRequest& request, SaveOutput& output) {
     storage::BlobStore blobs(request.graph_root);
     std::vector<OciIndexEntry> index;
     std::set<std::string> written;
-    tar.add("oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+    output.add("oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
     for (const auto& saved : request.images) {
         const auto& image = saved.image;
         std::string where = "image " + hex_of(image.id).substr(0, 12);
@@ -182,18 +182,50 @@ void save_oci_archive(const SaveRequest& request, TarOutput& tar) {
         auto manifest =
             format_manifest(blobs.read(image.manifest_digest), image.manifest_media_type, ManifestFormat::oci);
         for (const auto& layer : image.layer_digests) {
-            add_blob(tar, blobs, layer, "layer", written);
+            add_blob(output, blobs, layer, "layer", written);
             report(request, "Copying blob " + layer);
         }
-        add_blob(tar, blobs, image.id, "config", written);
+        add_blob(output, blobs, image.id, "config", written);
         report(request, "Copying config " + image.id);
         std::string digest = sha256_digest(manifest.body);
         report(request, "Writing manifest to image destination");
-        if (written.insert(digest).second) tar.add(oci_blob_member(digest), manifest.body);
+        if (written.insert(digest).second) output.add(oci_blob_member(digest), manifest.body);
         index.push_back({manifest.media_type, digest, static_cast<long long>(manifest.body.size()),
                          saved.names.empty() ? std::string() : saved.names.front()});
     }
-    tar.add("index.json", oci_index(index));
+    output.add("index.json", oci_index(index));
+}
+
+// The dir: transport's layout, with a Docker schema 2 manifest.
+void save_docker_dir(const SaveRequest& request, SaveOutput& output) {
+    storage::BlobStore blobs(request.graph_root);
+    const auto& image = request.images.front().image;
+    check_layers(image, "image " + hex_of(image.id).substr(0, 12));
+    auto manifest =
+        format_manifest(blobs.read(image.manifest_digest), image.manifest_media_type, ManifestFormat::docker_v2s2);
+    std::set<std::string> written;
+    for (const auto& layer : image.layer_digests) {
+        if (!written.insert(layer).second) continue;
+        uint64_t size = 0;
+        UniqueFd blob = open_blob(blobs, layer, "layer", size);
+        output.add_file(hex_of(layer), blob.get(), size);
+        report(request, "Copying blob " + layer);
+    }
+    output.add(hex_of(image.id), blobs.read(image.id));
+    report(request, "Copying config " + image.id);
+    report(request, "Writing manifest to image destination");
+    output.add("manifest.json", manifest.body);
+    output.add("version", "Directory Transport Version: 1.1\n");
+}
+
+std::string format_name(ArchiveFormat format) {
+    switch (format) {
+        case ArchiveFormat::docker_archive: return "docker-archive";
+        case ArchiveFormat::oci_archive: return "oci-archive";
+        case ArchiveFormat::oci_dir: return "oci-dir";
+        case ArchiveFormat::docker_dir: return "docker-dir";
+    }
+    return "";
 }
 
 }  // namespace
@@ -201,22 +233,29 @@ void save_oci_archive(const SaveRequest& request, TarOutput& tar) {
 ArchiveFormat parse_archive_format(std::string_view text) {
     if (text == "docker-archive") return ArchiveFormat::docker_archive;
     if (text == "oci-archive") return ArchiveFormat::oci_archive;
-    if (text == "oci-dir" || text == "docker-dir")
-        throw Error("the " + std::string(text) + " format is not supported by berth save yet");
+    if (text == "oci-dir") return ArchiveFormat::oci_dir;
+    if (text == "docker-dir") return ArchiveFormat::docker_dir;
     throw Error("format value must be one of oci-dir oci-archive docker-dir docker-archive");
 }
 
 void save_images(const SaveRequest& request) {
     if (request.images.empty()) throw Error("no image to save");
-    if (request.format == ArchiveFormat::oci_archive && request.images.size() > 1)
-        throw Error("unsupported format \"oci-archive\" for saving multiple images (only docker-archive)");
-    TarOutput tar(request.fd, request.where);
-    if (request.format == ArchiveFormat::docker_archive)
-        save_docker_archive(request, tar);
+    if (request.format != ArchiveFormat::docker_archive && request.images.size() > 1)
+        throw Error("unsupported format \"" + format_name(request.format) +
+                    "\" for saving multiple images (only docker-archive)");
+    std::unique_ptr<SaveOutput> output;
+    if (request.format == ArchiveFormat::oci_dir || request.format == ArchiveFormat::docker_dir)
+        output = std::make_unique<DirectoryOutput>(request.where);
     else
-        save_oci_archive(request, tar);
+        output = std::make_unique<TarOutput>(request.fd, request.where);
+    if (request.format == ArchiveFormat::docker_archive)
+        save_docker_archive(request, *output);
+    else if (request.format == ArchiveFormat::docker_dir)
+        save_docker_dir(request, *output);
+    else
+        save_oci_archive(request, *output);
     report(request, "Storing signatures");
-    tar.finish();
+    output->finish();
 }
 
 }  // namespace berth::transport

@@ -10,9 +10,9 @@
 
 namespace berth::transport {
 
-enum class ArchiveFormat { docker_archive, oci_archive };
+enum class ArchiveFormat { docker_archive, oci_archive, oci_dir, docker_dir };
 
-// "docker-archive" or "oci-archive"; throws Error with Podman's message for anything else.
+// "docker-archive", "oci-archive", "oci-dir" or "docker-dir"; throws Error with Podman's message for anything else.
 ArchiveFormat parse_archive_format(std::string_view text);
 
 struct SavedImage {
@@ -33,7 +33,9 @@ struct SaveRequest {
 // image id stays) and each layer once as an uncompressed "<diff id hex>.tar" (a compressed stored blob is
 // decompressed through a temporary file under $TMPDIR or /var/tmp and checked against its diff id). oci-archive:
 // oci-layout, index.json (ref.name annotated) and blobs/sha256/ with the manifest, config and layer blobs as stored
-// (a Docker manifest is written as the equivalent OCI one). Throws Error naming the image and the blob that is
+// (a Docker manifest is written as the equivalent OCI one); oci-dir: the same in a directory. docker-dir (the dir:
+// transport): manifest.json (the Docker schema 2 equivalent of the stored manifest), version, and the config and
+// layer blobs named by their hex digests. Throws Error naming the image and the blob that is
 // missing or does not match.
 void save_images(const SaveRequest& request);
 

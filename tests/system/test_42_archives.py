@@ -78,6 +78,16 @@ def test_oci_archive_keeps_the_pulled_blobs(saver, busybox_image, tmp_path):
     assert busybox_image.config_digest in podman_load(tmp_path, archive)
 
 
+def test_directory_formats_are_read_by_skopeo(saver, busybox_image):
+    saver.run("save", "-q", "--format", "oci-dir", "-o", saver.home / "oci", saver.image)
+    assert raw_config_digest(f"oci:{saver.home / 'oci'}") == busybox_image.config_digest
+    saver.run("save", "-q", "--format", "docker-dir", "-o", saver.home / "dir", saver.image)
+    assert (saver.home / "dir" / "version").read_text() == "Directory Transport Version: 1.1\n"
+    assert raw_config_digest(f"dir:{saver.home / 'dir'}") == busybox_image.config_digest
+    refused = saver.run("save", "--format", "oci-dir", saver.image, check=False)
+    assert (refused.returncode, refused.stderr) == (125, "Error: the oci-dir format needs -o/--output DIRECTORY\n")
+
+
 def test_skopeo_archives_load_and_run(berth_root, shared_registry, tmp_path):
     source = f"docker://{shared_registry.reference('busybox')}"
     docker_archive, oci_archive = tmp_path / "d.tar", tmp_path / "o.tar"
