@@ -1,5 +1,6 @@
 // berth save and berth load (also image save, image load).
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -121,6 +122,8 @@ int run_load(const LoadOptions& options, const GlobalOptions& globals) {
         // Opened before entering the user namespace, where the user's groups no longer count.
         file = UniqueFd(::open(options.input.c_str(), O_RDONLY | O_CLOEXEC));
         if (!file) throw_last_errno("stat " + options.input);
+        struct stat status {};
+        if (::fstat(file.get(), &status) == 0 && S_ISDIR(status.st_mode)) request.directory = options.input;
         request.fd = file.get();
         request.where = options.input;
     }
@@ -177,8 +180,9 @@ void add_load(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals)
     auto options = std::make_shared<LoadOptions>();
     CommandHelp help{"[options]",
                      "Load images from a docker-archive or oci-archive tar file (or stdin), plain or compressed\n"
-                     "with gzip, zstd, xz or bzip2, into local storage. Images get the names of Docker's\n"
-                     "RepoTags or of the OCI index's org.opencontainers.image.ref.name annotation. Each layer is\n"
+                     "with gzip, zstd, xz or bzip2, or from an oci-dir or docker-dir directory, into local\n"
+                     "storage. Images get the names of Docker's RepoTags or of the OCI index's\n"
+                     "org.opencontainers.image.ref.name annotation. Each layer is\n"
                      "checked against the config's diff ids, each OCI blob against its digest; an archive whose\n"
                      "members or manifest point outside it is refused before the store is touched.",
                      {"berth load -i busybox.tar", "berth load < busybox.tar.gz"},

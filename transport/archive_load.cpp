@@ -1,6 +1,7 @@
 #include "transport/archive_load.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "common/digest.hpp"
 #include "common/error.hpp"
@@ -40,18 +42,30 @@ struct Stores {
     explicit Stores(const std::string& root) : blobs(root), layers(root), images(root) {}
 };
 
-// The archive's members, extracted under a temporary directory.
+// The archive's members, extracted under a temporary directory, or the files of a layout directory.
 class ExtractedArchive {
 public:
-    explicit ExtractedArchive(const std::string& parent) : directory_(parent, "berth-load-") {}
+    explicit ExtractedArchive(const std::string& parent) : temporary_(std::in_place, parent, "berth-load-") {
+        root_ = temporary_->path();
+    }
+    // The regular files of a directory (symbolic links are not followed).
+    struct ExistingDirectory {};
+    ExtractedArchive(ExistingDirectory, std::string directory) : root_(std::move(directory)) {}
 
     void add_file(const std::string& name) { files_.insert(name); }
     void add_link(const std::string& name, const std::string& target) { links_[name] = target; }
     bool has(const std::string& name) const { return resolve(name).has_value(); }
     // The file a member name stands for (links followed); nothing when there is none.
     std::optional<std::string> resolve(std::string name) const {
+        if (!temporary_) {
+            auto plain = archive_member_name(name);
+            struct stat status {};
+            if (!plain || ::lstat((root_ + "/" + *plain).c_str(), &status) != 0 || !S_ISREG(status.st_mode))
+                return std::nullopt;
+            return root_ + "/" + *plain;
+        }
         for (int hops = 0; hops < 16; ++hops) {
-            if (files_.contains(name)) return directory_.path() + "/" + name;
+            if (files_.contains(name)) return root_ + "/" + name;
             auto link = links_.find(name);
             if (link == links_.end()) return std::nullopt;
             name = link->second;
@@ -64,10 +78,11 @@ public:
         if (!path) throw Error(what + ": the archive has no file \"" + name + "\"");
         return *path;
     }
-    const std::string& directory() const { return directory_.path(); }
+    const std::string& directory() const { return root_; }
 
 private:
-    TempDir directory_;
+    std::optional<TempDir> temporary_;
+    std::string root_;
     std::set<std::string> files_;
     std::map<std::string, std::string> links_;  // member name → member name it stands for
 };
@@ -222,11 +237,34 @@ std::vector<PlannedImage> plan_docker_archive(const ExtractedArchive& extracted)
     return images;
 }
 
+// Where a layout keeps the blob of a digest: the OCI layout's blobs/sha256/<hex>, or the dir: transport's <hex>.
+using BlobMember = std::string (*)(const std::string& digest);
+
+std::string dir_blob_member(const std::string& digest) { return oci_blob_member(digest).substr(13); }
+
 // The blob of a digest, read and checked.
-std::string read_blob(const ExtractedArchive& extracted, const std::string& digest, const std::string& what) {
-    std::string body = read_file(extracted.path_of(oci_blob_member(digest), what));
+std::string read_blob(const ExtractedArchive& extracted, BlobMember member, const std::string& digest,
+                      const std::string& what) {
+    std::string body = read_file(extracted.path_of(member(digest), what));
     if (sha256_digest(body) != digest) throw Error(what + ": blob " + digest + " does not match its digest");
     return body;
+}
+
+// The config and layers of a manifest whose blobs are in the layout.
+void plan_manifest(const ExtractedArchive& extracted, BlobMember member, PlannedImage& image) {
+    auto manifest = json::parse(image.manifest_body, nullptr, false);
+    try {
+        image.config_digest = manifest.at("config").at("digest").get<std::string>();
+        for (const auto& layer : manifest.at("layers")) {
+            auto digest = layer.at("digest").get<std::string>();
+            image.layers.push_back(
+                {extracted.path_of(member(digest), image.where), digest, layer.at("size").get<uint64_t>()});
+        }
+    } catch (const json::exception&) {
+        throw Error(image.where + ": not an image manifest");
+    }
+    image.config_body = read_blob(extracted, member, image.config_digest, image.where);
+    read_config(image);
 }
 
 std::vector<PlannedImage> plan_oci_archive(const ExtractedArchive& extracted) {
@@ -238,26 +276,32 @@ std::vector<PlannedImage> plan_oci_archive(const ExtractedArchive& extracted) {
                         ", not an image manifest (nested indexes are not loaded)");
         PlannedImage image;
         image.where = "manifest " + entry.digest;
-        image.manifest_body = read_blob(extracted, entry.digest, "index.json");
+        image.manifest_body = read_blob(extracted, oci_blob_member, entry.digest, "index.json");
         image.manifest_digest = entry.digest;
         image.manifest_media_type = entry.media_type;
-        auto manifest = json::parse(image.manifest_body, nullptr, false);
-        try {
-            image.config_digest = manifest.at("config").at("digest").get<std::string>();
-            for (const auto& layer : manifest.at("layers")) {
-                auto digest = layer.at("digest").get<std::string>();
-                image.layers.push_back({extracted.path_of(oci_blob_member(digest), image.where), digest,
-                                        layer.at("size").get<uint64_t>()});
-            }
-        } catch (const json::exception&) {
-            throw Error(image.where + ": not an image manifest");
-        }
-        image.config_body = read_blob(extracted, image.config_digest, image.where);
         if (!entry.ref_name.empty()) image.names.push_back(normalized_name(entry.ref_name, "index.json"));
-        read_config(image);
+        plan_manifest(extracted, oci_blob_member, image);
         images.push_back(std::move(image));
     }
     return images;
+}
+
+// The dir: transport's layout (docker-dir): manifest.json and the blobs by their hex digests; the image has no name.
+std::vector<PlannedImage> plan_dir(const ExtractedArchive& extracted) {
+    PlannedImage image;
+    image.manifest_body = read_file(extracted.path_of("manifest.json", "dir"));
+    image.manifest_digest = sha256_digest(image.manifest_body);
+    image.where = "manifest " + image.manifest_digest;
+    auto manifest = json::parse(image.manifest_body, nullptr, false);
+    image.manifest_media_type =
+        manifest.is_object() && manifest.contains("mediaType") && manifest["mediaType"].is_string()
+            ? manifest["mediaType"].get<std::string>()
+            : std::string(media_type::oci_manifest);
+    if (image.manifest_media_type != media_type::oci_manifest &&
+        image.manifest_media_type != media_type::docker_manifest)
+        throw Error(image.where + ": " + image.manifest_media_type + " is not an image manifest");
+    plan_manifest(extracted, dir_blob_member, image);
+    return {std::move(image)};
 }
 
 // What this load added to the store, to take away again when it fails.
@@ -424,10 +468,18 @@ void remove_leftovers(Stores& stores) {
 }  // namespace
 
 std::vector<std::string> load_images(const LoadRequest& request) {
-    ExtractedArchive extracted(temporary_directory());
-    extract(request, extracted);
+    std::optional<ExtractedArchive> archive;
+    if (request.directory.empty()) {
+        archive.emplace(temporary_directory());
+        extract(request, *archive);
+    } else {
+        archive.emplace(ExtractedArchive::ExistingDirectory{}, request.directory);
+    }
+    const ExtractedArchive& extracted = *archive;
     std::vector<PlannedImage> images;
-    if (extracted.has("manifest.json"))
+    if (extracted.has("manifest.json") && extracted.has("version"))
+        images = plan_dir(extracted);
+    else if (extracted.has("manifest.json"))
         images = plan_docker_archive(extracted);
     else if (extracted.has("index.json") && extracted.has("oci-layout"))
         images = plan_oci_archive(extracted);

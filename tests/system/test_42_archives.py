@@ -78,12 +78,16 @@ def test_oci_archive_keeps_the_pulled_blobs(saver, busybox_image, tmp_path):
     assert busybox_image.config_digest in podman_load(tmp_path, archive)
 
 
-def test_directory_formats_are_read_by_skopeo(saver, busybox_image):
+def test_directory_formats_are_read_by_skopeo_and_loaded(saver, busybox_image, berth_binary):
     saver.run("save", "-q", "--format", "oci-dir", "-o", saver.home / "oci", saver.image)
     assert raw_config_digest(f"oci:{saver.home / 'oci'}") == busybox_image.config_digest
     saver.run("save", "-q", "--format", "docker-dir", "-o", saver.home / "dir", saver.image)
     assert (saver.home / "dir" / "version").read_text() == "Directory Transport Version: 1.1\n"
     assert raw_config_digest(f"dir:{saver.home / 'dir'}") == busybox_image.config_digest
+    with Berth(berth_binary) as loader:
+        assert loader.run("load", "-q", "-i", saver.home / "oci").stdout == f"Loaded image: {saver.image}\n"
+        untagged = loader.run("load", "-q", "-i", saver.home / "dir").stdout  # dir: has no names
+        assert untagged == f"Loaded image: {busybox_image.config_digest}\n"
     refused = saver.run("save", "--format", "oci-dir", saver.image, check=False)
     assert (refused.returncode, refused.stderr) == (125, "Error: the oci-dir format needs -o/--output DIRECTORY\n")
 
