@@ -18,6 +18,7 @@
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/log.hpp"
+#include "common/platform.hpp"
 #include "common/unique_fd.hpp"
 #include "registry/media_types.hpp"
 #include "registry/reference.hpp"
@@ -192,6 +193,8 @@ struct PlannedImage {
     std::string manifest_body;  // OCI: the archive's manifest; docker-archive: made after the layers are in
     std::string manifest_media_type;
     std::string manifest_digest;
+    std::string index_body;  // the multi-platform index the manifest was chosen from, if any
+    std::string index_digest;
 };
 
 std::string normalized_name(const std::string& name, const std::string& where) {
@@ -267,14 +270,36 @@ void plan_manifest(const ExtractedArchive& extracted, BlobMember member, Planned
     read_config(image);
 }
 
+// The entry of a nested index (a multi-platform image) for this host's platform; it keeps the outer entry's name.
+OciIndexEntry host_entry(const std::string& index_body, const OciIndexEntry& outer) {
+    Platform host = host_platform();
+    auto index = json::parse(index_body, nullptr, false);
+    if (index.is_object() && index.contains("manifests") && index["manifests"].is_array()) {
+        for (const auto& item : index["manifests"]) {
+            if (!item.is_object() || !item.contains("platform") || !item["platform"].is_object()) continue;
+            const auto& platform = item["platform"];
+            if (platform.value("os", "") != host.os || platform.value("architecture", "") != host.architecture)
+                continue;
+            OciIndexEntry chosen = parse_oci_index(json{{"manifests", json::array({item})}}.dump()).front();
+            chosen.ref_name = outer.ref_name;
+            return chosen;
+        }
+    }
+    throw Error("index " + outer.digest + " has no image for " + host.os + "/" + host.architecture);
+}
+
 std::vector<PlannedImage> plan_oci_archive(const ExtractedArchive& extracted) {
     auto entries = parse_oci_index(read_file(extracted.path_of("index.json", "oci-archive")));
     std::vector<PlannedImage> images;
-    for (const auto& entry : entries) {
-        if (entry.media_type != media_type::oci_manifest && entry.media_type != media_type::docker_manifest)
-            throw Error("index.json: entry " + entry.digest + " is a " + entry.media_type +
-                        ", not an image manifest (nested indexes are not loaded)");
+    for (auto entry : entries) {
         PlannedImage image;
+        if (media_type::is_index(entry.media_type)) {
+            image.index_body = read_blob(extracted, oci_blob_member, entry.digest, "index.json");
+            image.index_digest = entry.digest;
+            entry = host_entry(image.index_body, entry);
+        }
+        if (entry.media_type != media_type::oci_manifest && entry.media_type != media_type::docker_manifest)
+            throw Error("index.json: entry " + entry.digest + " is a " + entry.media_type + ", not an image manifest");
         image.where = "manifest " + entry.digest;
         image.manifest_body = read_blob(extracted, oci_blob_member, entry.digest, "index.json");
         image.manifest_digest = entry.digest;
@@ -421,6 +446,7 @@ std::vector<std::string> import_image(const LoadRequest& request, Stores& stores
     put_blob(stores, added, image.config_digest, image.config_body);
     if (request.report) request.report("Copying config " + image.config_digest);
     put_blob(stores, added, image.manifest_digest, image.manifest_body);
+    if (!image.index_digest.empty()) put_blob(stores, added, image.index_digest, image.index_body);
     if (request.report) request.report("Writing manifest to image destination");
 
     storage::ImageRecord record;
@@ -429,6 +455,7 @@ std::vector<std::string> import_image(const LoadRequest& request, Stores& stores
     record.digests = {image.manifest_digest};
     record.manifest_digest = image.manifest_digest;
     record.manifest_media_type = image.manifest_media_type;
+    record.index_digest = image.index_digest;
     record.layers = chain;
     record.diff_ids = image.diff_ids;
     for (const auto& layer : layers) record.layer_digests.push_back(layer.digest);

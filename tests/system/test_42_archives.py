@@ -12,6 +12,7 @@ import tempfile
 
 import pytest
 
+from fixtures import oci
 from fixtures.runner import Berth
 
 
@@ -104,6 +105,16 @@ def test_skopeo_archives_load_and_run(berth_root, shared_registry, tmp_path):
     result = berth_root.run("load", "-q", input=compressed)
     assert result.stdout == "Loaded image: localhost/obox:1\n"
     assert berth_root.run("run", "--rm", "--network", "none", "localhost/obox:1", "true").returncode == 0
+
+
+def test_multi_platform_oci_archive_loads_the_host_image(berth_root, registry, busybox_index, tmp_path):
+    registry.push("multi", "latest", busybox_index)
+    archive = tmp_path / "multi.tar"
+    tool("skopeo", "copy", "--all", "--src-tls-verify=false", f"docker://{registry.reference('multi')}",
+         f"oci-archive:{archive}:localhost/multi:1")
+    assert berth_root.run("load", "-q", "-i", archive).stdout == "Loaded image: localhost/multi:1\n"
+    marker = berth_root.run("run", "--rm", "--network", "none", "localhost/multi:1", "cat", "/etc/berth-platform")
+    assert marker.stdout.strip() == str(oci.HOST_PLATFORM)
 
 
 def test_round_trip_keeps_the_image_id(saver, busybox_image, berth_binary):
