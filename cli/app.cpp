@@ -139,6 +139,7 @@ std::unique_ptr<CommandTree> build_command_tree(GlobalOptions& globals, const st
     add_push_command(*tree, globals);
     add_login_commands(*tree);
     add_image_commands(*tree, globals);
+    add_archive_commands(*tree, globals);
     add_container_commands(*tree, globals);
     add_volume_commands(*tree, globals);
     add_unshare_command(*tree, globals);

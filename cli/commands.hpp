@@ -10,6 +10,7 @@ void add_system_commands(CommandTree& tree, const GlobalOptions& globals);  // i
 void add_shell_commands(CommandTree& tree);
 void add_pull_command(CommandTree& tree, const GlobalOptions& globals);        // pull
 void add_push_command(CommandTree& tree, const GlobalOptions& globals);        // push
+void add_archive_commands(CommandTree& tree, const GlobalOptions& globals);    // save, load (after images)
 void add_login_commands(CommandTree& tree);                                    // login, logout
 void add_unshare_command(CommandTree& tree, const GlobalOptions& globals);     // unshare
 void add_image_commands(CommandTree& tree, const GlobalOptions& globals);      // images, rmi, tag // help,

@@ -1,5 +1,5 @@
-// libarchive, loaded when a layer is first unpacked: linking it would make every berth command load it and the
-// libraries it needs at start-up, though most commands never unpack anything.
+// libarchive, loaded when a layer is first unpacked (or an archive read or written): linking it would make every berth
+// command load it and the libraries it needs at start-up, though most commands never unpack anything.
 #pragma once
 
 #include <archive.h>
@@ -29,6 +29,7 @@ namespace berth::storage {
     X(archive_entry_rdevminor)                 \
     X(archive_entry_set_filetype)              \
     X(archive_entry_set_hardlink)              \
+    X(archive_entry_set_mtime)                 \
     X(archive_entry_set_pathname)              \
     X(archive_entry_set_perm)                  \
     X(archive_entry_set_size)                  \
@@ -47,13 +48,17 @@ namespace berth::storage {
     X(archive_entry_xattr_reset)               \
     X(archive_errno)                           \
     X(archive_error_string)                    \
+    X(archive_read_data)                       \
     X(archive_read_data_block)                 \
     X(archive_read_free)                       \
     X(archive_read_new)                        \
     X(archive_read_next_header)                \
     X(archive_read_open)                       \
+    X(archive_read_open_fd)                    \
+    X(archive_read_support_filter_bzip2)       \
     X(archive_read_support_filter_gzip)        \
     X(archive_read_support_filter_none)        \
+    X(archive_read_support_filter_xz)          \
     X(archive_read_support_filter_zstd)        \
     X(archive_read_support_format_empty)       \
     X(archive_read_support_format_raw)         \
@@ -67,6 +72,7 @@ namespace berth::storage {
     X(archive_write_header)                    \
     X(archive_write_new)                       \
     X(archive_write_open)                      \
+    X(archive_write_open_fd)                   \
     X(archive_write_set_bytes_in_last_block)   \
     X(archive_write_set_format_pax_restricted) \
     X(archive_write_set_format_raw)
