@@ -23,6 +23,7 @@
 
 #include "common/digest.hpp"
 #include "common/error.hpp"
+#include "common/lexical_path.hpp"
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
 #include "storage/archive_library.hpp"
@@ -48,25 +49,8 @@ std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\
     throw Error("hostile layer: entry " + quoted(name) + " escapes the layer root");
 }
 
-// A member name cleaned lexically, as Docker and containers-storage do: a leading "/" and "." or empty components
-// dropped, ".." folded into its parent. Nothing when a ".." climbs above the root.
-std::optional<Parts> clean_path(std::string_view name) {
-    Parts parts;
-    size_t start = 0;
-    while (start <= name.size()) {
-        size_t end = name.find('/', start);
-        if (end == std::string_view::npos) end = name.size();
-        auto part = name.substr(start, end - start);
-        if (part == "..") {
-            if (parts.empty()) return std::nullopt;
-            parts.pop_back();
-        } else if (!part.empty() && part != ".") {
-            parts.emplace_back(part);
-        }
-        start = end + 1;
-    }
-    return parts;
-}
+// A member name cleaned lexically, as Docker and containers-storage do; nothing when a ".." climbs above the root.
+std::optional<Parts> clean_path(std::string_view name) { return lexical_components(name); }
 
 std::string join(const Parts& parts, size_t count) {
     std::string path;

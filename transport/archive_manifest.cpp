@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "common/lexical_path.hpp"
 
 namespace berth::transport {
 namespace {
@@ -30,23 +31,10 @@ std::string checked_member(const json& value, const char* what) {
 
 std::optional<std::string> archive_member_name(std::string_view name) {
     if (name.empty() || name.front() == '/') return std::nullopt;
-    std::vector<std::string> parts;
-    size_t start = 0;
-    while (start <= name.size()) {
-        size_t end = name.find('/', start);
-        if (end == std::string_view::npos) end = name.size();
-        std::string_view part = name.substr(start, end - start);
-        if (part == "..") {
-            if (parts.empty()) return std::nullopt;
-            parts.pop_back();
-        } else if (!part.empty() && part != ".") {
-            parts.emplace_back(part);
-        }
-        start = end + 1;
-    }
-    if (parts.empty()) return std::nullopt;
+    auto parts = lexical_components(name);
+    if (!parts || parts->empty()) return std::nullopt;
     std::string plain;
-    for (const auto& part : parts) plain += (plain.empty() ? "" : "/") + part;
+    for (const auto& part : *parts) plain += (plain.empty() ? "" : "/") + part;
     return plain;
 }
 
