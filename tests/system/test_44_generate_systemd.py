@@ -88,13 +88,13 @@ def test_generate_systemd_errors_as_podman(berth):
 
 def test_new_unit_runs_the_create_command_again_and_files_go_to_the_current_directory(berth):
     result = berth.run("generate", "systemd", "--new", "--files", "--name", "--no-header", "--stop-timeout", "5",
-                       "--after", "a.service", "--wants", "b.service", "--requires", "c.service", "-e", "A=1",
+                       "--after", "a.service", "--wants", "b.service", "--requires", "sysinit.target", "-e", "A=1",
                        "web")
     path = Path(berth.home, "container-web.service")
     assert result.stdout == f"{path}\n"
     unit = path.read_text()
     assert unit.startswith("# container-web.service\n\n[Unit]\n")
-    assert "\n# User-defined dependencies\nWants=b.service\nAfter=a.service\nRequires=c.service\n" in unit
+    assert "\n# User-defined dependencies\nWants=b.service\nAfter=a.service\nRequires=sysinit.target\n" in unit
     keys = settings(unit)
     assert keys["ExecStartPre"] == "/bin/rm -f %t/%n.ctr-id"
     assert shlex.split(keys["ExecStart"]) == [
