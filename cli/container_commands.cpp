@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "cli/cidfile.hpp"
 #include "cli/commands.hpp"
 #include "cli/output/format.hpp"
 #include "cli/pull_command.hpp"
@@ -11,6 +12,7 @@
 #include "cli/run_flags.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "common/strings.hpp"
 #include "engine/container_control.hpp"
 #include "engine/container_create.hpp"
@@ -22,6 +24,7 @@
 #include "engine/rootfs_choice.hpp"
 #include "engine/runtime_spec.hpp"
 #include "storage/vfs_rootfs.hpp"
+#include "systemd/notify.hpp"
 #include "volumes/chown_tree.hpp"
 #include "volumes/copy_up.hpp"
 #include "volumes/volume_users.hpp"
@@ -45,6 +48,7 @@ struct RemoveFlags {
     bool depend = false;
     bool ignore = false;
     int timeout = 10;
+    std::vector<std::string> cidfiles;
 };
 
 struct InspectFlags {
@@ -116,6 +120,19 @@ std::string image_name_for(const storage::ImageRecord& image, const std::string&
     return image.names.empty() ? image.id.substr(7) : image.names.front();
 }
 
+// This process's argv as the kernel keeps it: what `generate systemd --new` runs again.
+std::vector<std::string> own_command_line() {
+    std::string text = read_file("/proc/self/cmdline");
+    std::vector<std::string> words;
+    for (size_t start = 0; start < text.size();) {
+        size_t end = text.find('\0', start);
+        if (end == std::string::npos) end = text.size();
+        words.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return words;
+}
+
 storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOptions& globals,
                                            const StorageContext& storage) {
     if (flags.arguments.empty()) throw Error("requires at least 1 arg(s), only received 0");
@@ -131,6 +148,7 @@ storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOp
     uint64_t log_max_size = parse_log_options(flags.log_opt);
     if (restart.first != "no" && flags.rm)
         throw Error("the --rm option conflicts with --restart, when the restartPolicy is not \"\" and \"no\"");
+    if (!flags.cidfile.empty()) check_cidfile_free(flags.cidfile);
     auto image = image_for_container(storage, flags);
     if (flags.replace && !options.name.empty()) replace_existing(storage, options.name);
 
@@ -164,10 +182,13 @@ storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOp
         });
     };
     auto record = engine::create_container(request);
+    if (!flags.cidfile.empty()) write_cidfile(flags.cidfile, record.id);
     return storage::ContainerStore(storage.graph_root).update(record.id, [&](storage::ContainerRecord& created) {
         created.restart_policy = restart.first;
         created.restart_max = restart.second;
         created.log_max_size = log_max_size;
+        created.create_command = own_command_line();
+        created.create_arguments = static_cast<int>(flags.arguments.size());
     });
 }
 
@@ -180,7 +201,27 @@ engine::StartRequest start_request(const StorageContext& storage, const std::str
     return request;
 }
 
+// --sdnotify: "" and ignore leave systemd alone; conmon needs a detached container, whose monitor is the main pid.
+void check_sdnotify(const RunFlags& flags, bool starts_detached) {
+    const std::string& mode = flags.sdnotify;
+    if (mode.empty() || mode == "ignore") return;
+    if (mode == "container") throw Error("--sdnotify=container is not supported yet");
+    if (mode != "conmon")
+        throw Error("invalid config provided: invalid argument: invalid sdnotify value \"" + mode +
+                    "\": must be container, conmon or ignore");
+    if (!starts_detached) throw Error("--sdnotify=conmon is supported with run -d only");
+}
+
+// Tells systemd (when it asked: $NOTIFY_SOCKET) that the service runs, with the container's monitor as main pid.
+void notify_ready(const StorageContext& storage, const std::string& id) {
+    auto record = storage::ContainerStore(storage.graph_root).find(id);
+    std::string state = "READY=1";
+    if (record && record->monitor_pid > 0) state = "MAINPID=" + std::to_string(record->monitor_pid) + "\n" + state;
+    systemd::notify_service_manager(state);
+}
+
 int run_run(const RunFlags& flags, const GlobalOptions& globals) {
+    check_sdnotify(flags, flags.detach);
     auto storage = open_storage(globals, false);
     auto record = create_from_flags(flags, globals, storage);
     if (!flags.detach) {
@@ -194,11 +235,13 @@ int run_run(const RunFlags& flags, const GlobalOptions& globals) {
         engine::remove_if_asked(start_request(storage, record.id));
         throw;
     }
+    if (flags.sdnotify == "conmon") notify_ready(storage, record.id);
     std::printf("%s\n", record.id.c_str());
     return 0;
 }
 
 int run_create(const RunFlags& flags, const GlobalOptions& globals) {
+    check_sdnotify(flags, false);
     auto storage = open_storage(globals, false);
     auto record = create_from_flags(flags, globals, storage);
     std::printf("%s\n", record.id.c_str());
@@ -237,10 +280,11 @@ int run_start(const StartFlags& flags, const GlobalOptions& globals) {
 int run_rm(const RemoveFlags& flags, const GlobalOptions& globals) {
     auto storage = open_storage(globals, false);
     std::vector<std::string> names = flags.containers;
+    for (auto& id : ids_from_cidfiles(flags.cidfiles)) names.push_back(std::move(id));
     if (flags.all) {
         names.clear();
         for (const auto& record : storage::ContainerStore(storage.graph_root).list()) names.push_back(record.id);
-    } else if (names.empty()) {
+    } else if (names.empty() && flags.cidfiles.empty()) {
         throw Error("at least one container name or ID must be specified");
     }
     int status = 0;
@@ -361,6 +405,7 @@ void add_rm(CommandTree& tree, CLI::App& parent, const std::string& name, const 
     rm.add_flag("-v,--volumes", flags->volumes, "Remove the anonymous volumes of the container");
     rm.add_flag("--depend", flags->depend, "Remove the container and all containers that depend on it");
     rm.add_option("-t,--time", flags->timeout, "Seconds to wait for stop before killing the container");
+    rm.add_option("--cidfile", flags->cidfiles, "Read the container ID from the file");
 }
 
 void add_container_inspect(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {

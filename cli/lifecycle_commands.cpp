@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "cli/cidfile.hpp"
 #include "cli/commands.hpp"
 #include "cli/output/format.hpp"
 #include "cli/output/table.hpp"
@@ -410,6 +411,7 @@ struct TargetFlags {
     std::string format;
     std::string type = "all";
     bool force = false;
+    std::vector<std::string> cidfiles;
 };
 
 std::vector<ContainerRecord> targets(const StorageContext& storage, const TargetFlags& flags,
@@ -430,8 +432,10 @@ std::vector<ContainerRecord> targets(const StorageContext& storage, const Target
         }
         return records;
     }
-    if (flags.containers.empty()) throw Error("you must provide at least one container name or ID");
-    for (const auto& name : flags.containers) {
+    std::vector<std::string> names = flags.containers;
+    for (auto& id : ids_from_cidfiles(flags.cidfiles)) names.push_back(std::move(id));
+    if (names.empty() && flags.cidfiles.empty()) throw Error("you must provide at least one container name or ID");
+    for (const auto& name : names) {
         try {
             records.push_back(engine::find_container(storage.graph_root, name));
             shown_names.push_back(name);
@@ -623,6 +627,7 @@ void add_targets(CommandTree& tree, CLI::App& parent, const std::string& name, c
             ->capture_default_str();
         command.add_flag("-i,--ignore", flags->ignore, "Ignore errors when a specified container is missing");
     }
+    if (name == "stop") command.add_option("--cidfile", flags->cidfiles, "Read the container ID from the file");
     if (name == "kill")
         command.add_option("-s,--signal", flags->signal, "Signal to send to the container")->capture_default_str();
     if (name == "wait") command.add_option("--condition", flags->condition, "Condition to wait on (running, stopped)");

@@ -103,6 +103,10 @@ void add_run_flags(CommandTree& tree, CLI::App& command, RunFlags& flags) {
         ->capture_default_str();
     command.add_option("--log-opt", flags.log_opt, "Logging driver options (max-size=SIZE)");
     command.add_flag("--replace", flags.replace, "Replace a container with the same name, removing it first");
+    command.add_option("--cidfile", flags.cidfile, "Write the container ID to the file");
+    command.add_option("--sdnotify", flags.sdnotify,
+                       "Control sd-notify behavior (conmon: tell systemd READY=1 and the monitor's pid once the "
+                       "container runs; ignore; container is not supported yet)");
     add_tls_verify_option(tree, command, flags.tls_verify);
     add_authfile_option(tree, command, flags.authfile);
     // IMAGE [COMMAND [ARG...]]: everything from the first word that is not a flag belongs to the container, so

@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
 #include "engine/container_log.hpp"
@@ -144,6 +145,8 @@ pid_t start_relay(OutputPipes& pipes, const std::string& log_path, uint64_t max_
 [[noreturn]] void monitor_main(const StartRequest& request, UniqueFd report_fd) {
     set_log_level(LogLevel::error);  // the monitor's own stderr is the container's log
     try {
+        write_file_atomic(container_monitor_pid_path(request.graph_root, request.id), std::to_string(::getpid()) + "\n",
+                          0644, Durability::atomic);
         auto record = storage::ContainerStore(request.graph_root).find(request.id);
         bool interactive = record && record->interactive;
         auto pipes = redirect_output(interactive ? container_attach_fifo(request.graph_root, request.id) : "");
@@ -166,6 +169,10 @@ pid_t start_relay(OutputPipes& pipes, const std::string& log_path, uint64_t max_
 
 std::string container_attach_fifo(const std::string& graph_root, const std::string& id) {
     return storage::ContainerStore(graph_root).paths_of(id).userdata + "/attach";
+}
+
+std::string container_monitor_pid_path(const std::string& graph_root, const std::string& id) {
+    return storage::ContainerStore(graph_root).paths_of(id).userdata + "/monitor.pid";
 }
 
 std::string container_log_path(const std::string& graph_root, const std::string& id) {

@@ -12,6 +12,8 @@ namespace berth::engine {
 
 // The log file of a container (userdata/ctr.log).
 std::string container_log_path(const std::string& graph_root, const std::string& id);
+// userdata/monitor.pid: the pid of the container's monitor, written when it starts (a systemd unit's PIDFile=).
+std::string container_monitor_pid_path(const std::string& graph_root, const std::string& id);
 
 // The FIFO an interactive (-i) detached container reads its stdin from; berth attach writes into it.
 std::string container_attach_fifo(const std::string& graph_root, const std::string& id);

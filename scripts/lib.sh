@@ -44,7 +44,7 @@ DEMO_PACKAGES=(
 )
 # What the tests need: GoogleTest, pytest, a real registry, busybox for test images,
 # the shells and man for completion and man-page tests, the runtime-spec schema and a validator for it, ip for
-# the network tests.
+# the network tests, systemd-analyze for generated units.
 TEST_PACKAGES=(
   libgtest-dev
   libgmock-dev
@@ -71,6 +71,7 @@ TEST_PACKAGES=(
   python3-jsonschema
   skopeo
   podman
+  systemd
 )
 
 as_root() {

@@ -32,6 +32,8 @@ enum class Field {
     image_id,
     image_name,
     command,
+    create_command,
+    create_arguments,
     created_ns,
     labels,
     driver,
@@ -67,12 +69,14 @@ struct FieldName {
     Field field;
 };
 
-constexpr std::array<FieldName, 33> field_names{{
+constexpr std::array<FieldName, 35> field_names{{
     {"id", Field::id},
     {"name", Field::name},
     {"image_id", Field::image_id},
     {"image_name", Field::image_name},
     {"command", Field::command},
+    {"create_command", Field::create_command},
+    {"create_arguments", Field::create_arguments},
     {"created_ns", Field::created_ns},
     {"labels", Field::labels},
     {"driver", Field::driver},
@@ -154,6 +158,10 @@ public:
             record_.command.push_back(std::move(value));
             return true;
         }
+        if (depth_ == 2 && field_ == Field::create_command && in_array_) {
+            record_.create_command.push_back(std::move(value));
+            return true;
+        }
         if (depth_ == 2 && field_ == Field::layers && in_array_) {
             record_.layers.push_back(std::move(value));
             return true;
@@ -188,8 +196,8 @@ public:
     bool start_array(std::size_t) override {
         ++depth_;
         if (skipping()) return true;
-        if (depth_ == 2 && (field_ == Field::command || field_ == Field::layers || field_ == Field::volumes ||
-                            field_ == Field::ports)) {
+        if (depth_ == 2 && (field_ == Field::command || field_ == Field::create_command || field_ == Field::layers ||
+                            field_ == Field::volumes || field_ == Field::ports)) {
             in_array_ = true;
             return true;
         }
@@ -276,6 +284,7 @@ private:
             case Field::created_ns: record_.created_ns = value; break;
             case Field::started_ns: record_.started_ns = value; break;
             case Field::finished_ns: record_.finished_ns = value; break;
+            case Field::create_arguments: record_.create_arguments = checked<int>(key_, value); break;
             case Field::restart_max: record_.restart_max = checked<int>(key_, value); break;
             case Field::restart_count: record_.restart_count = checked<int>(key_, value); break;
             case Field::log_max_size: record_.log_max_size = checked<uint64_t>(key_, value); break;
@@ -315,6 +324,8 @@ std::string encode_container_record(const ContainerRecord& record) {
     put("image_id", record.image_id, defaults.image_id);
     put("image_name", record.image_name, defaults.image_name);
     put("command", record.command, defaults.command);
+    put("create_command", record.create_command, defaults.create_command);
+    put("create_arguments", record.create_arguments, defaults.create_arguments);
     put("created_ns", record.created_ns, defaults.created_ns);
     put("labels", record.labels, defaults.labels);
     out["driver"] = record.driver;  // absent means overlay, for records from before the vfs driver

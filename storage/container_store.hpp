@@ -38,7 +38,11 @@ struct ContainerRecord {
     std::string image_id;              // "sha256:..."
     std::string image_name;            // as the container was created from ("docker.io/library/busybox:latest")
     std::vector<std::string> command;  // the process args
-    int64_t created_ns = 0;            // unix time in nanoseconds
+    // The command line that created it (argv as the kernel has it: /proc/self/cmdline), and how many of its last
+    // words are the image and the process args: `generate systemd --new` runs it again.
+    std::vector<std::string> create_command;
+    int create_arguments = 0;
+    int64_t created_ns = 0;  // unix time in nanoseconds
     std::map<std::string, std::string> labels;
     std::string driver;               // rootfs driver: "overlay" or "vfs"
     std::vector<std::string> layers;  // the image's chain ids, bottom first (overlay's lower directories)

@@ -22,6 +22,8 @@ ContainerRecord every_field_set() {
     record.image_id = "sha256:" + std::string(64, 'a');
     record.image_name = "localhost:5000/busybox:latest";
     record.command = {"sh", "-c", "echo \"quoted\" \\ and ünïcode"};
+    record.create_command = {"/usr/bin/berth", "--root", "/r", "run", "-d", "--name", "web", "busybox", "top"};
+    record.create_arguments = 2;
     record.created_ns = 1'700'000'000'123'456'789;
     record.labels = {{"app", "web"}, {"tier", ""}};
     record.driver = "vfs";
