@@ -28,14 +28,4 @@ void write_cidfile(const std::string& path, const std::string& id) {
         throw_last_errno("writing cidfile " + path);
 }
 
-std::vector<std::string> ids_from_cidfiles(const std::vector<std::string>& paths) {
-    std::vector<std::string> ids;
-    for (const auto& path : paths) {
-        auto content = read_file_if_exists(path);
-        if (!content) throw Error("reading CIDFile: open " + path + ": no such file or directory");
-        ids.emplace_back(trim(*content));
-    }
-    return ids;
-}
-
 }  // namespace berth::cli

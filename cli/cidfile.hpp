@@ -13,7 +13,4 @@ void check_cidfile_free(const std::string& path);
 // Writes `id` to a new file at `path` (no newline, as Podman).
 void write_cidfile(const std::string& path, const std::string& id);
 
-// The ids in `paths`; a missing file is an Error naming it, even with --ignore (as Podman).
-std::vector<std::string> ids_from_cidfiles(const std::vector<std::string>& paths);
-
 }  // namespace berth::cli

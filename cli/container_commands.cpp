@@ -6,6 +6,7 @@
 
 #include "cli/cidfile.hpp"
 #include "cli/commands.hpp"
+#include "cli/container_targets.hpp"
 #include "cli/output/format.hpp"
 #include "cli/pull_command.hpp"
 #include "cli/registry_options.hpp"
@@ -35,24 +36,21 @@ namespace {
 using nlohmann::json;
 
 struct StartFlags {
-    std::vector<std::string> containers;
+    TargetOptions targets;
     bool attach = false;
     bool interactive = false;
 };
 
 struct RemoveFlags {
-    std::vector<std::string> containers;
+    TargetOptions targets;
     bool force = false;
-    bool all = false;
     bool volumes = false;
     bool depend = false;
-    bool ignore = false;
     int timeout = 10;
-    std::vector<std::string> cidfiles;
 };
 
 struct InspectFlags {
-    std::vector<std::string> containers;
+    TargetOptions targets;
     std::string format;
 };
 
@@ -248,79 +246,61 @@ int run_create(const RunFlags& flags, const GlobalOptions& globals) {
     return 0;
 }
 
-storage::ContainerRecord find_container(const StorageContext& storage, const std::string& name_or_id) {
-    storage::ContainerStore store(storage.graph_root);
-    auto found = store.find(name_or_id);
-    if (!found) throw Error("no container with name or ID \"" + name_or_id + "\" found: no such container");
-    return engine::reconciled(*found);
-}
-
 int run_start(const StartFlags& flags, const GlobalOptions& globals) {
     auto storage = open_storage(globals, false);
+    TargetRules rules{"start", 125, "start requires at least one argument", {}};
+    auto targets = resolve_targets(storage.graph_root, flags.targets, rules);
     if (flags.attach) {
-        if (flags.containers.size() != 1) throw Error("you cannot start and attach multiple containers at once");
-        auto record = find_container(storage, flags.containers.front());
-        return engine::run_attached(start_request(storage, record.id));
+        if (targets.size() != 1) throw Error("you cannot start and attach multiple containers at once");
+        return engine::run_attached(start_request(storage, targets.front().record.id));
     }
-    int status = 0;
-    for (const auto& name : flags.containers) {
-        try {
-            auto record = find_container(storage, name);
-            if (!engine::container_running(record)) engine::start_detached(start_request(storage, record.id));
-            std::printf("%s\n", name.c_str());
-            std::fflush(stdout);
-        } catch (const Error& error) {
-            std::fprintf(stderr, "Error: %s\n", error.what());
-            status = std::max(status, error.exit_status());
-        }
-    }
-    return status;
+    return for_each_target(targets, [&](const Target& target) {
+        if (!engine::container_running(target.record)) engine::start_detached(start_request(storage, target.record.id));
+    });
 }
 
 int run_rm(const RemoveFlags& flags, const GlobalOptions& globals) {
     auto storage = open_storage(globals, false);
-    std::vector<std::string> names = flags.containers;
-    for (auto& id : ids_from_cidfiles(flags.cidfiles)) names.push_back(std::move(id));
-    if (flags.all) {
-        names.clear();
-        for (const auto& record : storage::ContainerStore(storage.graph_root).list()) names.push_back(record.id);
-    } else if (names.empty() && flags.cidfiles.empty()) {
-        throw Error("at least one container name or ID must be specified");
-    }
-    int status = 0;
-    for (const auto& name : names) {
+    TargetRules rules{"rm", 1, "you must provide at least one name or id", {}};
+    auto targets = resolve_targets(storage.graph_root, flags.targets, rules);
+    auto remove_files = [&storage](const std::string& path) { remove_storage_tree(storage, path); };
+    return for_each_target(targets, [&](const Target& target) {
+        const auto& record = target.record;
         try {
-            auto record = find_container(storage, name);
-            auto remove_files = [&storage](const std::string& path) { remove_storage_tree(storage, path); };
             engine::remove_container(storage.graph_root, record.id, flags.force, remove_files);
-            if (flags.volumes) volumes::remove_anonymous_volumes(storage.graph_root, record.volumes, remove_files);
-            std::printf("%s\n", flags.all ? record.id.c_str() : name.c_str());
-        } catch (const Error& error) {
-            bool missing = std::string(error.what()).find("no such container") != std::string::npos;
-            if (missing && flags.ignore) continue;
-            std::fprintf(stderr, "Error: %s\n", error.what());
-            int code = error.exit_status();
-            if (missing) code = 1;
-            if (status == 0 || code > status) status = code;
+        } catch (const Error&) {
+            // Removed meanwhile (by another berth): --ignore leaves it at that.
+            if (flags.targets.ignore && !storage::ContainerStore(storage.graph_root).find(record.id)) return;
+            throw;
         }
-    }
-    return status;
+        if (flags.volumes) volumes::remove_anonymous_volumes(storage.graph_root, record.volumes, remove_files);
+    });
 }
 
 int run_inspect(const InspectFlags& flags, const GlobalOptions& globals) {
     auto storage = open_storage(globals, false);
+    std::vector<std::string> names = flags.targets.names;
+    if (flags.targets.latest) {
+        names.clear();
+        TargetRules rules{"inspect", 125, "no names or ids specified", {}};
+        for (const auto& target : resolve_targets(storage.graph_root, flags.targets, rules))
+            names.push_back(target.record.id);
+    }
+    if (names.empty()) throw Error("no names or ids specified");
     json documents = json::array();
-    int status = 0;
-    for (const auto& name : flags.containers) {
-        try {
-            documents.push_back(engine::inspect_container(storage.graph_root, find_container(storage, name)));
-        } catch (const Error& error) {
-            std::fprintf(stderr, "Error: %s\n", error.what());
-            status = exit_berth_error;
-        }
+    std::vector<std::string> missing;
+    storage::ContainerStore store(storage.graph_root);
+    for (const auto& name : names) {
+        if (auto found = store.find(name))
+            documents.push_back(engine::inspect_container(storage.graph_root, engine::reconciled(*found)));
+        else
+            missing.push_back(name);
     }
     print_inspect(documents, flags.format, container_inspect_schema());
-    return status;
+    std::fflush(stdout);
+    for (const auto& name : missing)
+        std::fprintf(stderr, "Error: inspecting object: no such container %s\n", name.c_str());
+    return missing.empty() ? 0 : exit_berth_error;
 }
 
 const char* run_description =
@@ -383,7 +363,9 @@ void add_start(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals
                      ValueKind::containers};
     auto& start = tree.add_command(parent, "start", "Start one or more containers", std::move(help),
                                    [flags, &globals] { return run_start(*flags, globals); });
-    start.add_option("container", flags->containers, "Containers to start")->required();
+    add_target_flags(start, flags->targets, {});
+    start.add_flag("--all", flags->targets.all, "Start all containers regardless of their state or configuration");
+    start.add_flag("-l,--latest", flags->targets.latest, "Act on the latest container berth is aware of");
     start.add_flag("-a,--attach", flags->attach, "Attach to the container's output and wait for it");
     start.add_flag("-i,--interactive", flags->interactive, "Keep STDIN open");
 }
@@ -398,14 +380,11 @@ void add_rm(CommandTree& tree, CLI::App& parent, const std::string& name, const 
                      ValueKind::containers};
     auto& rm = tree.add_command(parent, name, "Remove one or more containers", std::move(help),
                                 [flags, &globals] { return run_rm(*flags, globals); });
-    rm.add_option("container", flags->containers, "Containers to remove");
-    rm.add_flag("-f,--force", flags->force, "Kill and remove a running container");
-    rm.add_flag("-a,--all", flags->all, "Remove all containers");
-    rm.add_flag("-i,--ignore", flags->ignore, "Ignore errors when a specified container is missing");
+    add_target_flags(rm, flags->targets, {true, true, true, true, "Remove all containers"});
+    rm.add_flag("-f,--force", flags->force, "Force removal of a running or unusable container");
     rm.add_flag("-v,--volumes", flags->volumes, "Remove the anonymous volumes of the container");
     rm.add_flag("--depend", flags->depend, "Remove the container and all containers that depend on it");
     rm.add_option("-t,--time", flags->timeout, "Seconds to wait for stop before killing the container");
-    rm.add_option("--cidfile", flags->cidfiles, "Read the container ID from the file");
 }
 
 void add_container_inspect(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {
@@ -417,7 +396,7 @@ void add_container_inspect(CommandTree& tree, CLI::App& parent, const GlobalOpti
                      ValueKind::containers};
     auto& inspect = tree.add_command(parent, "inspect", "Display the configuration of a container", std::move(help),
                                      [flags, &globals] { return run_inspect(*flags, globals); });
-    inspect.add_option("container", flags->containers, "Containers to inspect")->required();
+    add_target_flags(inspect, flags->targets, {false, true, false, false, {}});
     inspect.add_option("-f,--format", flags->format, "Change the output format to a Go template");
 }
 

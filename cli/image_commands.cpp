@@ -5,9 +5,13 @@
 #include <cstdio>
 #include <ctime>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 
 #include "cli/commands.hpp"
+#include "cli/image_filters.hpp"
 #include "cli/output/document.hpp"
 #include "cli/output/format.hpp"
 #include "cli/output/table.hpp"
@@ -17,6 +21,7 @@
 #include "engine/image_commands.hpp"
 #include "engine/image_manifest.hpp"
 #include "gotemplate/podman_format.hpp"
+#include "storage/container_store.hpp"
 
 namespace berth::cli {
 namespace {
@@ -83,10 +88,40 @@ json image_json(const storage::ImageRecord& record) {
             {"CreatedAt", record.created}};
 }
 
+// What images --filter looks at besides the records: other images, labels, the containers' images.
+struct ImageFilterFacts {
+    std::optional<storage::ImageRecord> referenced;  // the last image a before=/since= value named
+    std::set<std::string> used_ids;
+};
+
 std::vector<storage::ImageRecord> filtered_images(const ImagesOptions& options, const std::string& graph_root) {
-    auto filter = engine::parse_image_filters(options.filters);
+    auto filters = parse_image_filters(options.filters);
     auto images = engine::list_images(graph_root);
-    std::erase_if(images, [&](const auto& image) { return !engine::image_matches(filter, image); });
+    if (filters.empty()) return images;
+    ImageFilterFacts facts;
+    ImageFilterContext context;
+    context.now = static_cast<int64_t>(std::time(nullptr));
+    context.find_image = [&](const std::string& text) -> const storage::ImageRecord* {
+        try {
+            facts.referenced = engine::resolve_image(graph_root, text);
+        } catch (const Error&) {
+            return nullptr;
+        }
+        return &*facts.referenced;
+    };
+    context.labels_of = [&](const storage::ImageRecord& image) {
+        std::map<std::string, std::string> labels;
+        auto document = engine::inspect_image(graph_root, image.id);
+        if (document.contains("Labels") && document["Labels"].is_object())
+            for (const auto& [key, value] : document["Labels"].items())
+                if (value.is_string()) labels[key] = value.get<std::string>();
+        return labels;
+    };
+    if (filters.values.contains("containers"))
+        for (const auto& record : storage::ContainerStore(graph_root).list()) facts.used_ids.insert(record.image_id);
+    context.in_use = [&](const storage::ImageRecord& image) { return facts.used_ids.contains(image.id); };
+    check_image_filter_references(filters, context);
+    std::erase_if(images, [&](const auto& image) { return !image_filter_matches(filters, image, context); });
     return images;
 }
 
@@ -210,7 +245,9 @@ void add_images(CommandTree& tree, CLI::App& parent, const std::string& name, co
     images.add_flag("-q,--quiet", options->quiet, "Display only image IDs");
     images.add_flag("--digests", options->digests, "Show digests");
     images.add_flag("--no-trunc", options->no_trunc, "Do not truncate output");
-    images.add_option("-f,--filter", options->filters, "Filter: reference=PATTERN, dangling=true|false");
+    images.add_option("-f,--filter", options->filters,
+                      "Filter output based on conditions provided (reference, label, dangling, before, since, "
+                      "readonly, id, intermediate, containers, until)");
     images.add_option("--format", options->format, "Change the output format to JSON or a Go template");
 }
 

@@ -14,8 +14,8 @@
 #include <set>
 #include <thread>
 
-#include "cli/cidfile.hpp"
 #include "cli/commands.hpp"
+#include "cli/container_targets.hpp"
 #include "cli/output/format.hpp"
 #include "cli/output/table.hpp"
 #include "cli/ps_filters.hpp"
@@ -51,6 +51,7 @@ struct PsFlags {
     bool all = false, quiet = false, latest = false, no_trunc = false, size = false, external = false;
     int last = -1;
     std::string format;
+    std::string sort = "created";
     std::vector<std::string> filters;
 };
 
@@ -158,6 +159,38 @@ std::vector<const ContainerRecord*> ps_selection(std::vector<ContainerRecord>& r
     return shown;
 }
 
+// ps --sort KEY: Podman's orders (created and runningfor newest first, the others ascending).
+void sort_ps_rows(std::vector<const ContainerRecord*>& shown, const std::string& key, const std::string& graph_root) {
+    auto by = [&](auto value) {
+        std::stable_sort(shown.begin(), shown.end(),
+                         [&](const ContainerRecord* a, const ContainerRecord* b) { return value(*a) < value(*b); });
+    };
+    if (key == "created" || key == "runningfor")
+        by([](const ContainerRecord& record) { return -record.created_ns; });
+    else if (key == "command")
+        by([](const ContainerRecord& record) { return command_text(record, true); });
+    else if (key == "id")
+        by([](const ContainerRecord& record) { return record.id; });
+    else if (key == "image")
+        by([](const ContainerRecord& record) { return record.image_name; });
+    else if (key == "names")
+        by([](const ContainerRecord& record) { return record.name; });
+    else if (key == "status")
+        by([](const ContainerRecord& record) { return status_text(record); });
+    else if (key == "size")
+        by([&](const ContainerRecord& record) { return container_size(graph_root, record); });
+}
+
+void check_ps_flags(const PsFlags& flags) {
+    static const std::set<std::string> sort_keys = {"command", "created",    "id",   "image",
+                                                    "names",   "runningfor", "size", "status"};
+    if (!sort_keys.contains(flags.sort))
+        throw Error("invalid argument \"" + flags.sort + "\" for \"--sort\" flag: \"" + flags.sort +
+                    "\" is not a valid value.  Choose from: \"command, created, id, image, names, runningfor, size, "
+                    "status\"");
+    if (flags.latest && flags.last >= 0) throw Error("last and latest are mutually exclusive");
+}
+
 // A ps row as templates see it: Podman's psReporter, whose Names, Ports and Command are strings,
 // CreatedAt a time and RunningFor an age. Only the fields in `wanted` are made (all without it):
 // ps --format with many containers spends its time making rows.
@@ -248,10 +281,12 @@ int print_ps_formatted(const std::vector<const ContainerRecord*>& shown, const s
 }
 
 int run_ps(const PsFlags& flags, const GlobalOptions& globals) {
+    check_ps_flags(flags);
     auto filter = parse_ps_filters(flags.filters);
     auto storage = open_storage(globals, false);
     auto records = storage::ContainerStore(storage.graph_root).list();
     auto shown = ps_selection(records, flags, filter);
+    if (flags.sort != "created") sort_ps_rows(shown, flags.sort, storage.graph_root);
     if (flags.quiet) {
         std::string out;
         for (const auto* record : shown) out.append(record->id, 0, flags.no_trunc ? record->id.size() : 12) += '\n';
@@ -403,69 +438,30 @@ int run_logs(const LogsFlags& flags, const GlobalOptions& globals) {
 // ---- stop, kill, wait, restart, rename, prune, inspect ----
 
 struct TargetFlags {
-    std::vector<std::string> containers;
-    bool all = false, latest = false, ignore = false;
+    TargetOptions targets;
+    bool running = false;  // restart --running
     int timeout = 10;
     std::string signal = "SIGKILL";
     std::string condition;
     std::string format;
     std::string type = "all";
-    bool force = false;
-    std::vector<std::string> cidfiles;
 };
 
-std::vector<ContainerRecord> targets(const StorageContext& storage, const TargetFlags& flags,
-                                     std::vector<std::string>& shown_names, int& status) {
-    std::vector<ContainerRecord> records;
-    if (flags.all) {
-        for (const auto& record : storage::ContainerStore(storage.graph_root).list()) {
-            records.push_back(engine::reconciled(record));
-            shown_names.push_back(record.id);
-        }
-        return records;
-    }
-    if (flags.latest) {
-        auto all = storage::ContainerStore(storage.graph_root).list();
-        if (!all.empty()) {
-            records.push_back(engine::reconciled(all.back()));
-            shown_names.push_back(all.back().id);
-        }
-        return records;
-    }
-    std::vector<std::string> names = flags.containers;
-    for (auto& id : ids_from_cidfiles(flags.cidfiles)) names.push_back(std::move(id));
-    if (names.empty() && flags.cidfiles.empty()) throw Error("you must provide at least one container name or ID");
-    for (const auto& name : names) {
-        try {
-            records.push_back(engine::find_container(storage.graph_root, name));
-            shown_names.push_back(name);
-        } catch (const Error& error) {
-            if (flags.ignore) continue;
-            std::fprintf(stderr, "Error: %s\n", error.what());
-            status = std::max(status, 125);
-        }
-    }
-    return records;
+TargetRules rules_for(const std::string& command) {
+    TargetRules rules{command, 125, "you must provide at least one name or id", {}};
+    if (command == "stop" || command == "kill") rules.all_takes = live;
+    if (command == "wait") rules.none_given_message = "\"berth wait\" requires a name, id, or the \"--latest\" flag";
+    if (command == "inspect") rules.none_given_message = "no names or ids specified";
+    return rules;
 }
 
-int for_each_target(const TargetFlags& flags, const GlobalOptions& globals,
-                    const std::function<void(const StorageContext&, const ContainerRecord&)>& action,
-                    bool print_names = true) {
+int act_on_targets(const TargetFlags& flags, const GlobalOptions& globals, const std::string& command,
+                   const std::function<void(const StorageContext&, const ContainerRecord&)>& action,
+                   bool print_names = true) {
     auto storage = open_storage(globals, false);
-    int status = 0;
-    std::vector<std::string> names;
-    auto records = targets(storage, flags, names, status);
-    for (size_t index = 0; index < records.size(); ++index) {
-        try {
-            action(storage, records[index]);
-            if (print_names) std::printf("%s\n", names[index].c_str());
-            std::fflush(stdout);
-        } catch (const Error& error) {
-            std::fprintf(stderr, "Error: %s\n", error.what());
-            status = std::max(status, error.exit_status());
-        }
-    }
-    return status;
+    auto targets = resolve_targets(storage.graph_root, flags.targets, rules_for(command));
+    return for_each_target(
+        targets, [&](const Target& target) { action(storage, target.record); }, print_names);
 }
 
 engine::StartRequest start_request_for(const StorageContext& storage, const std::string& id) {
@@ -478,24 +474,31 @@ engine::StartRequest start_request_for(const StorageContext& storage, const std:
 }
 
 int run_stop(const TargetFlags& flags, const GlobalOptions& globals) {
-    return for_each_target(flags, globals, [&](const StorageContext& storage, const ContainerRecord& record) {
+    return act_on_targets(flags, globals, "stop", [&](const StorageContext& storage, const ContainerRecord& record) {
         engine::stop_container(storage.graph_root, record, std::chrono::seconds(flags.timeout));
     });
 }
 
 int run_kill(const TargetFlags& flags, const GlobalOptions& globals) {
     int signal = engine::parse_signal(flags.signal);
-    return for_each_target(flags, globals, [&](const StorageContext& storage, const ContainerRecord& record) {
+    return act_on_targets(flags, globals, "kill", [&](const StorageContext& storage, const ContainerRecord& record) {
         engine::kill_container(storage.graph_root, record, signal);
     });
 }
 
+// The --condition values Podman knows; berth waits for running and for the end of a container.
+const std::set<std::string> known_conditions = {"configured", "created",  "exited",   "paused", "running",
+                                                "stopped",    "stopping", "removing", "unknown"};
+
 int run_wait(const TargetFlags& flags, const GlobalOptions& globals) {
     bool until_running = flags.condition == "running";
+    if (!flags.condition.empty() && !known_conditions.contains(flags.condition))
+        throw Error("unknown container state: " + flags.condition + ": invalid argument");
     if (!flags.condition.empty() && !until_running && flags.condition != "stopped" && flags.condition != "exited")
-        throw Error("invalid condition \"" + flags.condition + "\": expected running, stopped or exited");
-    return for_each_target(
-        flags, globals,
+        throw Error("waiting for condition \"" + flags.condition +
+                    "\" is not supported: use running, stopped or exited");
+    return act_on_targets(
+        flags, globals, "wait",
         [&](const StorageContext& storage, const ContainerRecord& record) {
             int code = engine::wait_for_container(storage.graph_root, record.id, until_running);
             if (code == -1) throw Error("no container with ID " + record.id + " found: no such container");
@@ -505,9 +508,12 @@ int run_wait(const TargetFlags& flags, const GlobalOptions& globals) {
 }
 
 int run_restart(const TargetFlags& flags, const GlobalOptions& globals) {
-    return for_each_target(flags, globals, [&](const StorageContext& storage, const ContainerRecord& record) {
-        engine::stop_container(storage.graph_root, record, std::chrono::seconds(flags.timeout));
-        engine::start_detached(start_request_for(storage, record.id));
+    auto storage = open_storage(globals, false);
+    auto targets = resolve_targets(storage.graph_root, flags.targets, rules_for("restart"));
+    if (flags.running) std::erase_if(targets, [](const Target& target) { return !live(target.record); });
+    return for_each_target(targets, [&](const Target& target) {
+        engine::stop_container(storage.graph_root, target.record, std::chrono::seconds(flags.timeout));
+        engine::start_detached(start_request_for(storage, target.record.id));
     });
 }
 
@@ -524,13 +530,25 @@ int run_container_prune(const TargetFlags& flags, const GlobalOptions& globals) 
     return 0;
 }
 
+// The names inspect looks up: the arguments, or the latest container with --latest.
+std::vector<std::string> inspect_names(const StorageContext& storage, const TargetFlags& flags) {
+    if (!flags.targets.latest) {
+        if (flags.targets.names.empty()) throw Error("no names or ids specified");
+        return flags.targets.names;
+    }
+    std::vector<std::string> names;
+    for (const auto& target : resolve_targets(storage.graph_root, flags.targets, rules_for("inspect")))
+        names.push_back(target.record.id);
+    return names;
+}
+
 int run_inspect_any(const TargetFlags& flags, const GlobalOptions& globals) {
     if (flags.type != "all" && flags.type != "container" && flags.type != "image")
         throw Error("invalid --type \"" + flags.type + "\": expected container, image or all");
     auto storage = open_storage(globals, false);
     json documents = json::array();
-    int status = 0;
-    for (const auto& name : flags.containers) {
+    std::vector<std::string> missing;
+    for (const auto& name : inspect_names(storage, flags)) {
         std::optional<json> document;
         if (flags.type != "image") {
             if (auto found = storage::ContainerStore(storage.graph_root).find(name))
@@ -543,21 +561,23 @@ int run_inspect_any(const TargetFlags& flags, const GlobalOptions& globals) {
             }
         }
         if (!document) {
-            std::fprintf(stderr, "Error: no such object: \"%s\"\n", name.c_str());
-            status = exit_berth_error;
+            missing.push_back(name);
             continue;
         }
         documents.push_back(std::move(*document));
     }
     print_inspect(documents, flags.format, container_inspect_schema());
-    return status;
+    std::fflush(stdout);
+    for (const auto& name : missing)
+        std::fprintf(stderr, "Error: inspecting object: no such object: \"%s\"\n", name.c_str());
+    return missing.empty() ? 0 : exit_berth_error;
 }
 
 int run_rename(const TargetFlags& flags, const GlobalOptions& globals) {
-    if (flags.containers.size() != 2)
-        throw Error("accepts 2 arg(s), received " + std::to_string(flags.containers.size()));
+    const auto& names = flags.targets.names;
+    if (names.size() != 2) throw Error("accepts 2 arg(s), received " + std::to_string(names.size()));
     auto storage = open_storage(globals, false);
-    engine::rename_container(storage.graph_root, flags.containers[0], flags.containers[1]);
+    engine::rename_container(storage.graph_root, names[0], names[1]);
     return 0;
 }
 
@@ -580,6 +600,8 @@ void add_ps(CommandTree& tree, CLI::App& parent, const std::string& name, const 
     ps.add_flag("-l,--latest", flags->latest, "Show the latest container created (all states)");
     ps.add_option("-n,--last", flags->last, "Print the n last created containers (all states)");
     ps.add_flag("--no-trunc", flags->no_trunc, "Display the extended information");
+    ps.add_option("--sort", flags->sort, "Sort output by: command, created, id, image, names, runningfor, size, status")
+        ->capture_default_str();
     ps.add_flag("--external", flags->external,
                 "Show containers in storage not controlled by berth (berth has none of its own yet: the same list)");
     ps.add_flag("-s,--size", flags->size, "Display the total file sizes");
@@ -610,24 +632,32 @@ void add_logs(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals)
     logs.add_option("--tail", flags->tail, "Output the specified number of LINES at the end of the logs");
 }
 
+// Podman's target flags of each command.
+TargetFlagSet target_flag_set(const std::string& name) {
+    TargetFlagSet set;
+    if (name == "stop" || name == "kill" || name == "restart") {
+        set.all = set.latest = set.cidfile = true;
+        set.all_help = name == "restart" ? "Restart all containers"
+                       : name == "stop"  ? "Stop all running containers"
+                                         : "Signal all running containers";
+    }
+    if (name == "stop") set.ignore = true;
+    if (name == "wait" || name == "inspect") set.latest = true;
+    return set;
+}
+
 void add_targets(CommandTree& tree, CLI::App& parent, const std::string& name, const std::string& summary,
-                 CommandHelp help, std::function<int(const TargetFlags&)> action, bool all_flags) {
+                 CommandHelp help, std::function<int(const TargetFlags&)> action) {
     if (tree.skips(parent, name)) return;
     auto flags = std::make_shared<TargetFlags>();
     auto& command =
         tree.add_command(parent, name, summary, std::move(help), [flags, action] { return action(*flags); });
-    command.add_option("container", flags->containers, "Containers");
-    if (all_flags) {
-        command.add_flag("-a,--all", flags->all, "Act on all containers");
-        command.add_flag("-l,--latest", flags->latest, "Act on the latest container berth knows about");
-    }
+    add_target_flags(command, flags->targets, target_flag_set(name));
     // The options that only some of these commands have.
-    if (name == "stop" || name == "restart") {
+    if (name == "stop" || name == "restart")
         command.add_option("-t,--time", flags->timeout, "Seconds to wait for stop before killing the container")
             ->capture_default_str();
-        command.add_flag("-i,--ignore", flags->ignore, "Ignore errors when a specified container is missing");
-    }
-    if (name == "stop") command.add_option("--cidfile", flags->cidfiles, "Read the container ID from the file");
+    if (name == "restart") command.add_flag("--running", flags->running, "Restart only running containers");
     if (name == "kill")
         command.add_option("-s,--signal", flags->signal, "Signal to send to the container")->capture_default_str();
     if (name == "wait") command.add_option("--condition", flags->condition, "Condition to wait on (running, stopped)");
@@ -672,77 +702,65 @@ void add_lifecycle_commands(CommandTree& tree, const GlobalOptions& globals) {
     };
     add_ps(tree, tree.root(), "ps", globals);
     add_logs(tree, tree.root(), globals);
-    add_targets(
-        tree, tree.root(), "stop", "Stop one or more containers", stop_help(),
-        [&globals](const TargetFlags& flags) { return run_stop(flags, globals); }, true);
-    add_targets(
-        tree, tree.root(), "kill", "Kill one or more running containers with a specific signal", kill_help(),
-        [&globals](const TargetFlags& flags) { return run_kill(flags, globals); }, true);
-    add_targets(
-        tree, tree.root(), "wait", "Block on one or more containers", wait_help(),
-        [&globals](const TargetFlags& flags) { return run_wait(flags, globals); }, false);
-    add_targets(
-        tree, tree.root(), "restart", "Restart one or more containers", restart_help(),
-        [&globals](const TargetFlags& flags) { return run_restart(flags, globals); }, true);
-    add_targets(
-        tree, tree.root(), "rename", "Rename an existing container", rename_help(),
-        [&globals](const TargetFlags& flags) { return run_rename(flags, globals); }, false);
-    add_targets(
-        tree, tree.root(), "inspect", "Display the configuration of an object",
-        CommandHelp{"[options] NAME [NAME...]",
-                    "Display the configuration of containers or images as JSON, as Podman does;\n"
-                    "a name is looked up among containers first.",
-                    {"berth inspect web", "berth inspect --format '{{.State.Status}}' web"},
-                    ValueKind::containers},
-        [&globals](const TargetFlags& flags) { return run_inspect_any(flags, globals); }, false);
+    add_targets(tree, tree.root(), "stop", "Stop one or more containers", stop_help(),
+                [&globals](const TargetFlags& flags) { return run_stop(flags, globals); });
+    add_targets(tree, tree.root(), "kill", "Kill one or more running containers with a specific signal", kill_help(),
+                [&globals](const TargetFlags& flags) { return run_kill(flags, globals); });
+    add_targets(tree, tree.root(), "wait", "Block on one or more containers", wait_help(),
+                [&globals](const TargetFlags& flags) { return run_wait(flags, globals); });
+    add_targets(tree, tree.root(), "restart", "Restart one or more containers", restart_help(),
+                [&globals](const TargetFlags& flags) { return run_restart(flags, globals); });
+    add_targets(tree, tree.root(), "rename", "Rename an existing container", rename_help(),
+                [&globals](const TargetFlags& flags) { return run_rename(flags, globals); });
+    add_targets(tree, tree.root(), "inspect", "Display the configuration of an object",
+                CommandHelp{"[options] NAME [NAME...]",
+                            "Display the configuration of containers or images as JSON, as Podman does;\n"
+                            "a name is looked up among containers first.",
+                            {"berth inspect web", "berth inspect --format '{{.State.Status}}' web"},
+                            ValueKind::containers},
+                [&globals](const TargetFlags& flags) { return run_inspect_any(flags, globals); });
 }
 
 void add_container_lifecycle_commands(CommandTree& tree, CLI::App& container, const GlobalOptions& globals) {
     add_ps(tree, container, "ls", globals);
     add_ps(tree, container, "ps", globals);
     add_logs(tree, container, globals);
-    add_targets(
-        tree, container, "stop", "Stop one or more containers",
-        CommandHelp{"[options] CONTAINER [CONTAINER...]",
-                    "Stop running containers (see berth-stop(1)).",
-                    {"berth container stop web"},
-                    ValueKind::containers},
-        [&globals](const TargetFlags& flags) { return run_stop(flags, globals); }, true);
-    add_targets(
-        tree, container, "kill", "Kill one or more running containers with a specific signal",
-        CommandHelp{"[options] CONTAINER [CONTAINER...]",
-                    "Send a signal to containers (see berth-kill(1)).",
-                    {"berth container kill web"},
-                    ValueKind::containers},
-        [&globals](const TargetFlags& flags) { return run_kill(flags, globals); }, true);
-    add_targets(
-        tree, container, "wait", "Block on one or more containers",
-        CommandHelp{"[options] CONTAINER [CONTAINER...]",
-                    "Wait for containers to exit (see berth-wait(1)).",
-                    {"berth container wait web"},
-                    ValueKind::containers},
-        [&globals](const TargetFlags& flags) { return run_wait(flags, globals); }, false);
-    add_targets(
-        tree, container, "restart", "Restart one or more containers",
-        CommandHelp{"[options] CONTAINER [CONTAINER...]",
-                    "Restart containers (see berth-restart(1)).",
-                    {"berth container restart web"},
-                    ValueKind::containers},
-        [&globals](const TargetFlags& flags) { return run_restart(flags, globals); }, true);
-    add_targets(
-        tree, container, "rename", "Rename an existing container",
-        CommandHelp{"CONTAINER NEW_NAME",
-                    "Give a container a new name.",
-                    {"berth container rename a b"},
-                    ValueKind::containers},
-        [&globals](const TargetFlags& flags) { return run_rename(flags, globals); }, false);
-    add_targets(
-        tree, container, "prune", "Remove all non running containers",
-        CommandHelp{"[options]",
-                    "Remove every container that is not running, with its writable layer.",
-                    {"berth container prune"},
-                    ValueKind::none},
-        [&globals](const TargetFlags& flags) { return run_container_prune(flags, globals); }, false);
+    add_targets(tree, container, "stop", "Stop one or more containers",
+                CommandHelp{"[options] CONTAINER [CONTAINER...]",
+                            "Stop running containers (see berth-stop(1)).",
+                            {"berth container stop web"},
+                            ValueKind::containers},
+                [&globals](const TargetFlags& flags) { return run_stop(flags, globals); });
+    add_targets(tree, container, "kill", "Kill one or more running containers with a specific signal",
+                CommandHelp{"[options] CONTAINER [CONTAINER...]",
+                            "Send a signal to containers (see berth-kill(1)).",
+                            {"berth container kill web"},
+                            ValueKind::containers},
+                [&globals](const TargetFlags& flags) { return run_kill(flags, globals); });
+    add_targets(tree, container, "wait", "Block on one or more containers",
+                CommandHelp{"[options] CONTAINER [CONTAINER...]",
+                            "Wait for containers to exit (see berth-wait(1)).",
+                            {"berth container wait web"},
+                            ValueKind::containers},
+                [&globals](const TargetFlags& flags) { return run_wait(flags, globals); });
+    add_targets(tree, container, "restart", "Restart one or more containers",
+                CommandHelp{"[options] CONTAINER [CONTAINER...]",
+                            "Restart containers (see berth-restart(1)).",
+                            {"berth container restart web"},
+                            ValueKind::containers},
+                [&globals](const TargetFlags& flags) { return run_restart(flags, globals); });
+    add_targets(tree, container, "rename", "Rename an existing container",
+                CommandHelp{"CONTAINER NEW_NAME",
+                            "Give a container a new name.",
+                            {"berth container rename a b"},
+                            ValueKind::containers},
+                [&globals](const TargetFlags& flags) { return run_rename(flags, globals); });
+    add_targets(tree, container, "prune", "Remove all non running containers",
+                CommandHelp{"[options]",
+                            "Remove every container that is not running, with its writable layer.",
+                            {"berth container prune"},
+                            ValueKind::none},
+                [&globals](const TargetFlags& flags) { return run_container_prune(flags, globals); });
 }
 
 }  // namespace berth::cli

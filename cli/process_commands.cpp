@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/container_targets.hpp"
 #include "cli/output/table.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
@@ -32,6 +33,7 @@ using storage::ContainerState;
 
 struct ProcessFlags {
     std::vector<std::string> arguments;
+    TargetOptions targets;  // pause, unpause
     bool no_stdin = false;
     bool latest = false;
 };
@@ -84,27 +86,21 @@ int run_top(const ProcessFlags& flags, const GlobalOptions& globals) {
 }
 
 int run_pause(const ProcessFlags& flags, const GlobalOptions& globals, bool pause) {
-    if (flags.arguments.empty()) throw Error("you must provide at least one container name or ID");
     auto storage = open_storage(globals, false);
-    int status = 0;
-    for (const auto& name : flags.arguments) {
-        try {
-            auto record = engine::find_container(storage.graph_root, name);
-            ContainerState wanted = pause ? ContainerState::running : ContainerState::paused;
-            if (record.state != wanted || !engine::container_running(record))
-                throw Error("\"" + record.id + "\" is not " + (pause ? "running" : "paused") + ", can't " +
-                            (pause ? "pause" : "unpause") + ": container state improper");
-            storage::ContainerStore(storage.graph_root).update(record.id, [&](ContainerRecord& changed) {
-                changed.state = pause ? ContainerState::paused : ContainerState::running;
-            });
-            engine::signal_container_processes(record, pause ? SIGSTOP : SIGCONT);
-            std::printf("%s\n", name.c_str());
-        } catch (const Error& error) {
-            std::fprintf(stderr, "Error: %s\n", error.what());
-            status = exit_berth_error;
-        }
-    }
-    return status;
+    ContainerState wanted = pause ? ContainerState::running : ContainerState::paused;
+    TargetRules rules{pause ? "pause" : "unpause", 125, "you must provide at least one name or id",
+                      [wanted](const ContainerRecord& record) { return record.state == wanted; }};
+    auto targets = resolve_targets(storage.graph_root, flags.targets, rules);
+    return for_each_target(targets, [&](const Target& target) {
+        const auto& record = target.record;
+        if (record.state != wanted || !engine::container_running(record))
+            throw Error("\"" + storage::state_name(record.state) + "\" is not " + (pause ? "running" : "paused") +
+                        ", can't " + (pause ? "pause" : "unpause") + ": container state improper");
+        storage::ContainerStore(storage.graph_root).update(record.id, [&](ContainerRecord& changed) {
+            changed.state = pause ? ContainerState::paused : ContainerState::running;
+        });
+        engine::signal_container_processes(record, pause ? SIGSTOP : SIGCONT);
+    });
 }
 
 // Copies the caller's stdin into the container's (the monitor's attach FIFO) until stdin ends.
@@ -158,7 +154,12 @@ void add_one(CommandTree& tree, CLI::App& parent, const std::string& name, const
     auto flags = std::make_shared<ProcessFlags>();
     auto& command =
         tree.add_command(parent, name, summary, std::move(help), [flags, action] { return action(*flags); });
-    command.add_option("container", flags->arguments, "Containers");
+    if (name == "pause" || name == "unpause")
+        add_target_flags(command, flags->targets,
+                         {true, true, true, false,
+                          name == "pause" ? "Pause all running containers" : "Unpause all paused containers"});
+    else
+        command.add_option("container", flags->arguments, "Containers");
     if (name == "attach") command.add_flag("--no-stdin", flags->no_stdin, "Do not attach STDIN");
 }
 

@@ -1,7 +1,5 @@
 #include "engine/image_commands.hpp"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 
 #include "common/error.hpp"
@@ -202,46 +200,6 @@ nlohmann::json inspect_image(const std::string& graph_root, const std::string& t
             {"User", config.value("config", nlohmann::json::object()).value("User", "")},
             {"History", history},
             {"NamesHistory", record.names}};
-}
-
-ImageFilter parse_image_filters(const std::vector<std::string>& filters) {
-    ImageFilter filter;
-    for (const auto& text : filters) {
-        auto equals = text.find('=');
-        std::string key = text.substr(0, equals);
-        std::string value = equals == std::string::npos ? "" : text.substr(equals + 1);
-        if (key == "reference" && !value.empty()) {
-            filter.references.push_back(value);
-        } else if (key == "dangling" && (value == "true" || value == "false")) {
-            filter.dangling = value == "true";
-        } else {
-            throw Error("invalid image filter \"" + text + "\": expected reference=PATTERN or dangling=true|false");
-        }
-    }
-    return filter;
-}
-
-namespace {
-
-bool glob_matches(const std::string& pattern, const std::string& text) {
-    return ::fnmatch(pattern.c_str(), text.c_str(), 0) == 0 ||
-           ::fnmatch(("*/" + pattern).c_str(), text.c_str(), 0) == 0;
-}
-
-bool reference_matches(const std::string& pattern, const std::string& name) {
-    std::string repository = name.substr(0, name.rfind(':'));
-    return glob_matches(pattern, name) || glob_matches(pattern, repository);
-}
-
-}  // namespace
-
-bool image_matches(const ImageFilter& filter, const storage::ImageRecord& record) {
-    if (filter.dangling && *filter.dangling != record.names.empty()) return false;
-    if (filter.references.empty()) return true;
-    for (const auto& pattern : filter.references)
-        for (const auto& name : record.names)
-            if (reference_matches(pattern, name)) return true;
-    return false;
 }
 
 }  // namespace berth::engine

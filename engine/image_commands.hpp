@@ -40,14 +40,6 @@ std::vector<std::string> prune_images(const std::string& graph_root, bool all);
 // Os, Config, RootFS, Size, ... from the record, the config blob and the manifest.
 nlohmann::json inspect_image(const std::string& graph_root, const std::string& text);
 
-// `images --filter`: reference=PATTERN (a glob on names, several are or-ed) and dangling=true|false.
-struct ImageFilter {
-    std::vector<std::string> references;
-    std::optional<bool> dangling;
-};
-ImageFilter parse_image_filters(const std::vector<std::string>& filters);
-bool image_matches(const ImageFilter& filter, const storage::ImageRecord& record);
-
 // The name a user typed, normalised: "busybox" is docker.io/library/busybox:latest.
 std::string normalized_image_name(const std::string& text);
 
