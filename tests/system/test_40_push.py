@@ -166,6 +166,16 @@ def test_registries_conf_insecure_registry_and_accepted_flags(pulled, shared_reg
     assert sha256(raw_manifest(destination)) == busybox_image.digest
 
 
+def test_tls_verify_flag_wins_over_insecure_registry(pulled, shared_registry, tmp_path):
+    conf = tmp_path / "registries.conf"
+    conf.write_text(f'[[registry]]\nlocation = "{shared_registry.host}"\ninsecure = true\n')
+    destination = f"{shared_registry.host}/test_40/verified:1"
+    result = pulled.run("push", "-q", "--tls-verify=true", logged_name(pulled), destination,
+                        env={"CONTAINERS_REGISTRIES_CONF": str(conf)}, check=False)
+    assert result.returncode == 125
+    assert len(result.stderr.strip().splitlines()) == 1 and shared_registry.host in result.stderr
+
+
 @pytest.fixture
 def podman():
     """Podman with storage of its own (vfs: nothing stays mounted); its run root must be a short path."""
