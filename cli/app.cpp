@@ -37,12 +37,37 @@ void add_global_options(CommandTree& tree, GlobalOptions& globals) {
     tree.set_choices(root.add_option("--storage-driver", globals.storage_driver,
                                      "Rootfs driver: overlay, fuse-overlayfs or vfs (default: the best that works)"),
                      {"overlay", "fuse-overlayfs", "vfs"});
-    tree.set_choices(root.add_option("--log-level", globals.log_level,
-                                     "Log messages at and above this level (trace, debug, info, warn, error, fatal, "
-                                     "panic)")
-                         ->capture_default_str(),
-                     {"trace", "debug", "info", "warn", "error", "fatal", "panic"});
+    tree.set_completion_choices(root.add_option("--log-level", globals.log_level,
+                                                "Log messages at and above this level (trace, debug, info, warn, "
+                                                "error, fatal, panic)")
+                                    ->capture_default_str(),
+                                {"trace", "debug", "info", "warn", "error", "fatal", "panic"});
+    root.add_flag("-D,--debug", globals.debug, "Log debug messages too (the same as --log-level=debug)");
     root.add_flag("-v,--version", globals.version, "Print the version of berth");
+}
+
+// Flags take values as Podman's (pflag) do: each occurrence of a flag takes exactly one value, never
+// the arguments after it (`--change "LABEL a=b" ctr image`), and a repeated single-valued flag keeps
+// its last value (`--name a --name b` is b; CLI11 would refuse the repetition).
+void parse_values_as_podman(CLI::App& command) {
+    for (CLI::Option* option : command.get_options()) {
+        if (option->get_positional() || !CommandTree::takes_value(*option)) continue;
+        option->allow_extra_args(false);
+        if (option->get_items_expected_max() == 1) option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    }
+    for (CLI::App* subcommand : command.get_subcommands([](CLI::App*) { return true; }))
+        parse_values_as_podman(*subcommand);
+}
+
+// --log-level and --debug, checked as Podman checks them (exit 1), then applied.
+void apply_log_level(const CLI::App& root, const GlobalOptions& globals) {
+    bool level_given = root.get_option("--log-level")->count() > 0;
+    if (globals.debug && level_given) throw Error("Setting --log-level and --debug is not allowed", 1);
+    auto level = globals.debug ? std::optional<LogLevel>(LogLevel::debug) : parse_log_level(globals.log_level);
+    if (!level)
+        throw Error("Log Level \"" + globals.log_level + "\" is not supported, choose from: " + log_level_names(), 1);
+    set_log_level(*level);
+    log_info("berth filtering at log level " + std::string(globals.debug ? "debug" : globals.log_level));
 }
 
 // The deepest command the parser entered.
@@ -146,6 +171,7 @@ std::unique_ptr<CommandTree> build_command_tree(GlobalOptions& globals, const st
     add_unshare_command(*tree, globals);
     add_system_commands(*tree, globals);
     add_shell_commands(*tree);
+    parse_values_as_podman(root);
     return tree;
 }
 
@@ -166,12 +192,15 @@ int run_berth(int argc, char** argv) {
             print_error(parse_error_message(root, error));
             return exit_berth_error;
         }
-        if (auto level = parse_log_level(globals.log_level)) set_log_level(*level);
+        apply_log_level(root, globals);
         if (globals.version) {
             std::printf("berth version %s\n", berth_version);
             return 0;
         }
         const CLI::App& command = *selected_command(root);
+        log_debug("Called " + CommandTree::path_of(command) + " with " + std::to_string(argc - 1) + " arguments");
+        log_trace("storage: --root " + (globals.root.empty() ? std::string("(default)") : globals.root) +
+                  ", --runroot " + (globals.runroot.empty() ? std::string("(default)") : globals.runroot));
         auto extras = root.remaining(true);
         if (!extras.empty() && !command.get_prefix_command()) {
             print_error(unexpected_argument_message(command, extras.front()));

@@ -55,6 +55,10 @@ public:
 
     // Restricts an option to a list of values (checked when parsing) that completion offers.
     void set_choices(CLI::Option* option, std::vector<std::string> choices);
+    // Choices offered by completion only; the command checks the value itself.
+    void set_completion_choices(CLI::Option* option, std::vector<std::string> choices) {
+        choices_[option] = std::move(choices);
+    }
     // Says what an option's value completes to (files, directories, ...).
     void set_value_kind(const CLI::Option* option, ValueKind kind);
 

@@ -402,6 +402,21 @@ void add_container_inspect(CommandTree& tree, CLI::App& parent, const GlobalOpti
 
 }  // namespace
 
+// container exists: status 0 or 1, no output (Podman's contract for scripts).
+void add_container_exists(CommandTree& tree, CLI::App& container, const GlobalOptions& globals) {
+    auto name = std::make_shared<std::string>();
+    CommandHelp help{"CONTAINER",
+                     "Exit with status 0 when the container exists, 1 when it does not.",
+                     {"berth container exists web"},
+                     ValueKind::containers};
+    auto& exists = tree.add_command(container, "exists", "Check if a container exists in local storage",
+                                    std::move(help), [name, &globals] {
+                                        auto storage = open_storage(globals, false);
+                                        return storage::ContainerStore(storage.graph_root).find(*name) ? 0 : 1;
+                                    });
+    exists.add_option("container", *name, "The container")->required();
+}
+
 void add_container_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_run(tree, tree.root(), globals);
     add_create(tree, tree.root(), globals);
@@ -424,6 +439,7 @@ void add_container_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_start(tree, container, globals);
     add_rm(tree, container, "rm", globals);
     add_container_inspect(tree, container, globals);
+    add_container_exists(tree, container, globals);
     add_container_lifecycle_commands(tree, container, globals);
     add_exec_commands(tree, &container, globals);
     add_process_commands(tree, &container, globals);

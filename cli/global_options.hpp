@@ -13,6 +13,7 @@ struct GlobalOptions {
     std::string runroot;         // --runroot: runtime state root
     std::string storage_driver;  // --storage-driver: overlay, fuse-overlayfs or vfs
     std::string log_level = "warn";
+    bool debug = false;  // --debug / -D
     bool version = false;
 
     std::optional<std::string> root_override() const;

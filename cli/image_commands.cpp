@@ -12,12 +12,14 @@
 
 #include "cli/commands.hpp"
 #include "cli/image_filters.hpp"
+#include "cli/image_history.hpp"
 #include "cli/output/document.hpp"
 #include "cli/output/format.hpp"
 #include "cli/output/table.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
 #include "common/strings.hpp"
+#include "engine/container_start.hpp"
 #include "engine/image_commands.hpp"
 #include "engine/image_manifest.hpp"
 #include "gotemplate/podman_format.hpp"
@@ -35,12 +37,14 @@ struct ImagesOptions {
     bool no_trunc = false;
     std::string format;
     std::vector<std::string> filters;
+    std::string image;  // `images IMAGE`: a reference filter
 };
 
 struct NamesOptions {
     std::vector<std::string> names;
     bool force = false;
     bool all = false;
+    bool ignore = false;
     std::string format;
 };
 
@@ -74,17 +78,39 @@ json image_row(const storage::ImageRecord& record, const std::string& name, bool
             {"RepoDigests", record.digests},
             {"Dangling", record.names.empty()},
             {"ReadOnly", false},
-            {"VirtualSize", record.size}};
+            {"VirtualSize", record.size},
+            {"History", join(record.names, ", ")},  // Podman's imageReporter.History()
+            {"SharedSize", 0},
+            {"ParentId", ""}};
 }
 
-json image_json(const storage::ImageRecord& record) {
+// The image's labels, from its config (empty when it has none).
+json image_labels(const std::string& graph_root, const storage::ImageRecord& image) {
+    json labels = json::object();
+    auto document = engine::inspect_image(graph_root, image.id);
+    if (document.contains("Labels") && document["Labels"].is_object())
+        for (const auto& [key, value] : document["Labels"].items())
+            if (value.is_string()) labels[key] = value;
+    return labels;
+}
+
+// images --format json: Podman's ImageSummary.
+json image_json(const std::string& graph_root, const storage::ImageRecord& record, size_t containers) {
+    auto inspected = engine::inspect_image(graph_root, record.id);
     return {{"Id", record.id.substr(7)},
-            {"Names", record.names},
+            {"ParentId", ""},
             {"RepoTags", record.names},
+            {"RepoDigests", inspected.value("RepoDigests", json::array())},
+            {"Created", parse_created(record.created)},
+            {"Size", record.size},
+            {"SharedSize", 0},
+            {"VirtualSize", record.size},
+            {"Labels", image_labels(graph_root, record)},
+            {"Containers", containers},
+            {"Names", record.names},
             {"Digest", record.digests.empty() ? "" : record.digests.front()},
             {"Digests", record.digests},
-            {"Size", record.size},
-            {"Created", parse_created(record.created)},
+            {"History", record.names},
             {"CreatedAt", record.created}};
 }
 
@@ -95,7 +121,9 @@ struct ImageFilterFacts {
 };
 
 std::vector<storage::ImageRecord> filtered_images(const ImagesOptions& options, const std::string& graph_root) {
-    auto filters = parse_image_filters(options.filters);
+    auto filter_texts = options.filters;
+    if (!options.image.empty()) filter_texts.push_back("reference=" + options.image);
+    auto filters = parse_image_filters(filter_texts);
     auto images = engine::list_images(graph_root);
     if (filters.empty()) return images;
     ImageFilterFacts facts;
@@ -110,12 +138,7 @@ std::vector<storage::ImageRecord> filtered_images(const ImagesOptions& options, 
         return &*facts.referenced;
     };
     context.labels_of = [&](const storage::ImageRecord& image) {
-        std::map<std::string, std::string> labels;
-        auto document = engine::inspect_image(graph_root, image.id);
-        if (document.contains("Labels") && document["Labels"].is_object())
-            for (const auto& [key, value] : document["Labels"].items())
-                if (value.is_string()) labels[key] = value.get<std::string>();
-        return labels;
+        return image_labels(graph_root, image).get<std::map<std::string, std::string>>();
     };
     if (filters.values.contains("containers"))
         for (const auto& record : storage::ContainerStore(graph_root).list()) facts.used_ids.insert(record.image_id);
@@ -141,9 +164,9 @@ const TemplateSchema& images_template_schema() {
     static const TemplateSchema schema{
         "images",
         "images.imageReporter",
-        {},
+        {{"Labels", "map[string]string"}},
         {"Repository", "Tag", "ID", "Digest", "Created", "CreatedSince", "CreatedAt", "Size", "Names", "RepoTags",
-         "RepoDigests", "Dangling", "ReadOnly", "VirtualSize"},
+         "RepoDigests", "Dangling", "ReadOnly", "VirtualSize", "Labels", "History", "SharedSize", "ParentId"},
         {{"ID", "IMAGE ID"}, {"CreatedSince", "CREATED"}, {"ReadOnly", "R/O"}}};
     return schema;
 }
@@ -157,15 +180,26 @@ int run_images(const ImagesOptions& options, const GlobalOptions& globals) {
         return 0;
     }
     if (gotemplate::is_json_format(options.format)) {
+        std::map<std::string, size_t> containers;
+        for (const auto& record : storage::ContainerStore(storage.graph_root).list()) ++containers[record.image_id];
         json list = json::array();
-        for (const auto& image : images) list.push_back(image_json(image));
+        for (const auto& image : images) list.push_back(image_json(storage.graph_root, image, containers[image.id]));
         std::printf("%s\n", list.dump(4).c_str());
         return 0;
     }
+    // Labels cost a read of each config: only for templates that may use them.
+    auto used = options.format.empty() ? std::optional<std::set<std::string>>(std::set<std::string>{})
+                                       : template_fields(options.format, images_template_schema());
+    bool want_labels = !used || used->contains("Labels");
     std::vector<json> rows;
     for (const auto& image : images) {
-        if (image.names.empty()) rows.push_back(image_row(image, "", options.no_trunc));
-        for (const auto& name : image.names) rows.push_back(image_row(image, name, options.no_trunc));
+        json labels = want_labels ? image_labels(storage.graph_root, image) : json::object();
+        auto add_row = [&](const std::string& name) {
+            rows.push_back(image_row(image, name, options.no_trunc));
+            rows.back()["Labels"] = labels;
+        };
+        if (image.names.empty()) add_row("");
+        for (const auto& name : image.names) add_row(name);
     }
     if (options.format.empty()) {
         print_image_table(rows, options.digests);
@@ -190,9 +224,31 @@ int for_each_image(const std::vector<std::string>& names, const std::function<vo
     return status;
 }
 
+// rmi --force: the containers made from the image go first, running or not, as with Podman.
+void remove_containers_of_image(const StorageContext& storage, const std::string& image_id) {
+    auto remove_files = [&storage](const std::string& path) { remove_storage_tree(storage, path); };
+    for (const auto& container : storage::ContainerStore(storage.graph_root).list())
+        if (container.image_id == image_id)
+            engine::remove_container(storage.graph_root, container.id, true, remove_files);
+}
+
 int run_rmi(const NamesOptions& options, const GlobalOptions& globals) {
+    if (options.all && !options.names.empty())
+        throw Error("when using the --all switch, you may not pass any images names or IDs");
+    if (!options.all && options.names.empty()) throw Error("image name or ID must be specified");
     auto storage = open_storage(globals, true);
-    return for_each_image(options.names, [&](const std::string& name) {
+    std::vector<std::string> names = options.names;
+    if (options.all)
+        for (const auto& image : engine::list_images(storage.graph_root)) names.push_back(image.id);
+    return for_each_image(names, [&](const std::string& name) {
+        std::optional<storage::ImageRecord> record;
+        try {
+            record = engine::resolve_image(storage.graph_root, name);
+        } catch (const Error&) {
+            if (options.ignore) return;
+            throw;
+        }
+        if (options.force) remove_containers_of_image(storage, record->id);
         auto removed = engine::remove_image(storage.graph_root, name);
         for (const auto& untagged : removed.untagged) std::printf("Untagged: %s\n", untagged.c_str());
         if (!removed.deleted.empty()) std::printf("Deleted: %s\n", removed.deleted.substr(7).c_str());
@@ -231,16 +287,29 @@ int run_prune(const NamesOptions& options, const GlobalOptions& globals) {
     return 0;
 }
 
+// image exists: status 0 or 1, no output (Podman's contract for scripts).
+int run_image_exists(const NamesOptions& options, const GlobalOptions& globals) {
+    auto storage = open_storage(globals, false);
+    try {
+        engine::resolve_image(storage.graph_root, options.names.front());
+    } catch (const Error&) {
+        return 1;
+    }
+    return 0;
+}
+
 void add_images(CommandTree& tree, CLI::App& parent, const std::string& name, const GlobalOptions& globals) {
     if (tree.skips(parent, name)) return;
     auto options = std::make_shared<ImagesOptions>();
-    CommandHelp help{"[options]",
-                     "List the images in local storage.",
+    CommandHelp help{"[options] [IMAGE]",
+                     "List the images in local storage (those matching IMAGE, when given).",
                      {"berth images", "berth images -q", "berth images --filter reference=busybox",
                       "berth images --format '{{.Repository}}:{{.Tag}}'"},
                      ValueKind::none};
     auto& images = tree.add_command(parent, name, "List images in local storage", std::move(help),
                                     [options, &globals] { return run_images(*options, globals); });
+    if (name == "ls") images.alias("list");
+    images.add_option("image", options->image, "List only images matching this reference");
     images.add_flag("-a,--all", options->all, "Show all images (berth keeps no intermediate images)");
     images.add_flag("-q,--quiet", options->quiet, "Display only image IDs");
     images.add_flag("--digests", options->digests, "Show digests");
@@ -257,12 +326,15 @@ void add_rmi(CommandTree& tree, CLI::App& parent, const std::string& name, const
     CommandHelp help{"[options] IMAGE [IMAGE...]",
                      "Remove images from local storage, with the layers and blobs no other image uses.\n"
                      "Given one of several names of an image, only that name is removed.",
-                     {"berth rmi busybox", "berth rmi 3f57d9401f8d"},
+                     {"berth rmi busybox", "berth rmi 3f57d9401f8d", "berth rmi --all --force"},
                      ValueKind::images};
     auto& rmi = tree.add_command(parent, name, "Remove one or more images from local storage", std::move(help),
                                  [options, &globals] { return run_rmi(*options, globals); });
-    rmi.add_option("image", options->names, "Images to remove")->required();
-    rmi.add_flag("-f,--force", options->force, "Remove images even when containers use them");
+    if (name == "rm") rmi.alias("remove");
+    rmi.add_option("image", options->names, "Images to remove");
+    rmi.add_flag("-a,--all", options->all, "Remove all images");
+    rmi.add_flag("-f,--force", options->force, "Remove the containers that use the images too");
+    rmi.add_flag("-i,--ignore", options->ignore, "Ignore errors when a specified image is missing");
 }
 
 void add_tag_and_untag(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals) {
@@ -293,6 +365,7 @@ void add_image_group(CommandTree& tree, const GlobalOptions& globals) {
     add_images(tree, image, "ls", globals);
     add_rmi(tree, image, "rm", globals);
     add_tag_and_untag(tree, image, globals);
+    add_history_command(tree, image, globals);
 
     auto inspect_options = std::make_shared<NamesOptions>();
     CommandHelp inspect_help{"[options] IMAGE [IMAGE...]",
@@ -303,6 +376,16 @@ void add_image_group(CommandTree& tree, const GlobalOptions& globals) {
                                      [inspect_options, &globals] { return run_inspect(*inspect_options, globals); });
     inspect.add_option("image", inspect_options->names, "Images to inspect")->required();
     inspect.add_option("-f,--format", inspect_options->format, "Change the output format to a Go template");
+
+    auto exists_options = std::make_shared<NamesOptions>();
+    CommandHelp exists_help{"IMAGE",
+                            "Exit with status 0 when the image is in local storage, 1 when it is not.",
+                            {"berth image exists busybox"},
+                            ValueKind::images};
+    auto& exists =
+        tree.add_command(image, "exists", "Check if an image exists in local storage", std::move(exists_help),
+                         [exists_options, &globals] { return run_image_exists(*exists_options, globals); });
+    exists.add_option("image", exists_options->names, "The image")->required()->expected(1);
 
     auto prune_options = std::make_shared<NamesOptions>();
     CommandHelp prune_help{"[options]",
@@ -320,6 +403,7 @@ void add_image_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_images(tree, tree.root(), "images", globals);
     add_rmi(tree, tree.root(), "rmi", globals);
     add_tag_and_untag(tree, tree.root(), globals);
+    add_history_command(tree, tree.root(), globals);
     add_image_group(tree, globals);
 }
 

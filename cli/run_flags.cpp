@@ -113,9 +113,6 @@ void add_run_flags(CommandTree& tree, CLI::App& command, RunFlags& flags) {
     // the parser stops there (flags.arguments is filled from the rest by the command's action).
     command.prefix_command();
     command.fallthrough(false);
-    // Each occurrence of a repeatable flag takes exactly one value, never the words after it.
-    for (CLI::Option* option : command.get_options())
-        if (CommandTree::takes_value(*option)) option->allow_extra_args(false);
 }
 
 engine::RunOptions to_run_options(const RunFlags& flags) {

@@ -33,7 +33,8 @@ nlohmann::json info_fields(const nlohmann::json& document) {
                                                                {"subgidFile", "SubGIDFile"},
                                                                {"slirp4netns", "Slirp4NetNS"},
                                                                {"ociRuntime", "OCIRuntime"}};
-    return go_field_names(document, renames, {"helpers", "graphDriverRejected", "registries", "graphStatus"});
+    return go_field_names(document, renames,
+                          {"helpers", "graphDriverRejected", "registries", "graphStatus", "graphOptions"});
 }
 
 const TemplateSchema info_schema{"info",
@@ -43,7 +44,9 @@ const TemplateSchema info_schema{"info",
                                   {"Version", "define.Version"},
                                   {"Helpers", "map[string]interface {}"},
                                   {"GraphDriverRejected", "map[string]string"},
-                                  {"Registries", "map[string]interface {}"}},
+                                  {"Registries", "map[string]interface {}"},
+                                  {"GraphOptions", "map[string]interface {}"},
+                                  {"GraphStatus", "map[string]string"}},
                                  {},
                                  {}};
 

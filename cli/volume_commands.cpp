@@ -258,12 +258,6 @@ int run_volume_exists(const NamesFlags& flags, const GlobalOptions& globals) {
     return volume_store(storage).find(flags.names.front()) ? 0 : 1;
 }
 
-// Each occurrence of a repeatable flag takes exactly one value, never the names after it.
-void one_value_each(CLI::App& command) {
-    for (CLI::Option* option : command.get_options())
-        if (CommandTree::takes_value(*option) && !option->get_positional()) option->allow_extra_args(false);
-}
-
 // volume mount prints where a volume's data is (the local driver's volumes are always there); unmount has
 // nothing to undo and prints the name, as Podman does.
 int run_volume_mount(const NamesFlags& flags, const GlobalOptions& globals, bool mount) {
@@ -315,7 +309,6 @@ void add_volume_create(CommandTree& tree, CLI::App& volume, const GlobalOptions&
     create.add_option("-l,--label", flags->labels, "Set metadata for a volume (KEY=VALUE)");
     create.add_option("-o,--opt", flags->options, "Set driver specific options (type=, device=, o=)");
     create.add_flag("--ignore", flags->ignore, "Do not fail if the volume already exists");
-    one_value_each(create);
 }
 
 void add_volume_ls(CommandTree& tree, CLI::App& volume, const GlobalOptions& globals) {
@@ -332,7 +325,6 @@ void add_volume_ls(CommandTree& tree, CLI::App& volume, const GlobalOptions& glo
     ls.add_option("--format", flags->format, "Format volume output using JSON or a Go template");
     ls.add_flag("-q,--quiet", flags->quiet, "Print volume output in quiet mode");
     ls.add_flag("-n,--noheading", flags->noheading, "Do not print headers");
-    one_value_each(ls);
 }
 
 void add_volume_inspect(CommandTree& tree, CLI::App& volume, const GlobalOptions& globals) {
@@ -375,7 +367,6 @@ void add_volume_prune(CommandTree& tree, CLI::App& volume, const GlobalOptions& 
                                    [flags, &globals] { return run_volume_prune(*flags, globals); });
     prune.add_option("--filter", flags->filters, "Provide filter values (label=KEY[=VALUE])");
     prune.add_flag("-f,--force", flags->force, "Do not prompt for confirmation");
-    one_value_each(prune);
 }
 
 void add_volume_exists(CommandTree& tree, CLI::App& volume, const GlobalOptions& globals) {

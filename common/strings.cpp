@@ -34,4 +34,13 @@ std::optional<unsigned long long> parse_unsigned(std::string_view text) {
     return value;
 }
 
+std::string join(const std::vector<std::string>& parts, std::string_view separator) {
+    std::string text;
+    for (size_t i = 0; i < parts.size(); ++i) {
+        if (i > 0) text += separator;
+        text += parts[i];
+    }
+    return text;
+}
+
 }  // namespace berth

@@ -11,6 +11,9 @@ namespace berth {
 // Splits on every separator; empty fields are kept ("a::b" gives "a", "", "b").
 std::vector<std::string> split(std::string_view text, char separator);
 
+// The parts with `separator` between them: join({"a", "b"}, ", ") is "a, b".
+std::string join(const std::vector<std::string>& parts, std::string_view separator);
+
 // Removes leading and trailing spaces, tabs and line ends.
 std::string_view trim(std::string_view text);
 

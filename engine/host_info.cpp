@@ -4,14 +4,21 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+
 #include "common/files.hpp"
+#include "common/os_release.hpp"
 #include "common/platform.hpp"
 #include "common/strings.hpp"
 #include "common/version.hpp"
 #include "engine/cgroups.hpp"
+#include "engine/image_commands.hpp"
 #include "netns/network_helpers.hpp"
 #include "rootless/id_map_helpers.hpp"
 #include "rootless/subordinate_ids.hpp"
+#include "storage/container_store.hpp"
 #include "storage/overlay_probe.hpp"
 #include "storage/storage_paths.hpp"
 
@@ -76,6 +83,50 @@ json network_json() {
     return {{"rootlessNetworkCmd", chosen ? chosen->name : ""}, {"helpers", found}};
 }
 
+// The storage.conf berth reads (Podman's search order); empty when there is none.
+std::string storage_config_file() {
+    if (::geteuid() != 0) {
+        const char* config_home = std::getenv("XDG_CONFIG_HOME");
+        const char* home = std::getenv("HOME");
+        std::string user_file = config_home && *config_home ? std::string(config_home) + "/containers/storage.conf"
+                                : home && *home             ? std::string(home) + "/.config/containers/storage.conf"
+                                                            : std::string();
+        if (!user_file.empty() && ::access(user_file.c_str(), R_OK) == 0) return user_file;
+    }
+    for (const char* path : {"/etc/containers/storage.conf", "/usr/share/containers/storage.conf"})
+        if (::access(path, R_OK) == 0) return path;
+    return "";
+}
+
+// A count of stored things, 0 when the store cannot be read yet (a new graph root).
+size_t count_or_zero(const std::function<size_t()>& count) {
+    try {
+        return count();
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+// The executor runs inside berth itself: no separate runtime binary as Podman's runc or crun.
+json oci_runtime_json() {
+    std::string self;
+    try {
+        self = std::filesystem::read_symlink("/proc/self/exe").string();
+    } catch (const std::filesystem::filesystem_error&) {
+    }
+    return {
+        {"name", "berth"}, {"path", self}, {"package", ""}, {"version", std::string("berth version ") + berth_version}};
+}
+
+json distribution_json() {
+    auto distribution = host_distribution();
+    json report = {{"distribution", distribution.distribution},
+                   {"version", distribution.version},
+                   {"codename", distribution.codename}};
+    if (!distribution.variant.empty()) report["variant"] = distribution.variant;
+    return report;
+}
+
 json store_json(const InfoRequest& request, bool rootless) {
     auto paths =
         storage::default_storage_paths(storage::PathEnvironment::from_process(), request.root, request.runroot);
@@ -86,11 +137,18 @@ json store_json(const InfoRequest& request, bool rootless) {
         if (!probes.overlay_problem.empty()) probes.fuse_overlayfs_problem = storage::fuse_overlayfs_problem();
     }
     auto choice = storage::choose_rootfs_driver(probes, rootless, request.storage_driver);
-    json store = {{"graphDriverName", storage::driver_name(choice.driver)},
-                  {"graphDriverReason", choice.reason},
-                  {"graphDriverRejected", choice.rejected},
-                  {"graphRoot", paths.graph_root},
-                  {"runRoot", paths.run_root}};
+    json store = {
+        {"graphDriverName", storage::driver_name(choice.driver)},
+        {"graphDriverReason", choice.reason},
+        {"graphDriverRejected", choice.rejected},
+        {"graphRoot", paths.graph_root},
+        {"runRoot", paths.run_root},
+        {"volumePath", paths.graph_root + "/volumes"},
+        {"configFile", storage_config_file()},
+        {"graphOptions", json::object()},
+        {"imageStore", {{"number", count_or_zero([&] { return list_images(paths.graph_root).size(); })}}},
+        {"containerStore",
+         {{"number", count_or_zero([&] { return storage::ContainerStore(paths.graph_root).list().size(); })}}}};
     if (!paths.run_root_note.empty()) store["runRootNote"] = paths.run_root_note + ", using " + paths.run_root;
     return store;
 }
@@ -122,6 +180,11 @@ json collect_host_info(const InfoRequest& request) {
                             {"newgidmap", helper_json(rootless::check_id_map_helper("newgidmap"))}};
     host["network"] = network_json();
     host["security"] = {{"rootless", rootless}};
+    host["distribution"] = distribution_json();
+    host["ociRuntime"] = oci_runtime_json();
+    host["logDriver"] = "k8s-file";  // container logs are in Podman's k8s-file format
+    host["eventLogger"] = "none";    // berth records no events
+    host["networkBackend"] = "cni";  // root bridges are made with the CNI plugins
     auto platform = host_platform();
     json version = {{"Version", berth_version},
                     {"GitCommit", berth_git_commit},

@@ -1,6 +1,8 @@
 #include "engine/image_commands.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 
 #include "common/error.hpp"
 #include "common/strings.hpp"
@@ -61,6 +63,40 @@ std::optional<storage::ImageRecord> find_by_short_name(const storage::ImageStore
     return matches.front();
 }
 
+// "repo[:tag]@sha256:..." as the repository and the digest it names; nothing for other text.
+std::optional<std::pair<std::string, std::string>> digest_reference(const std::string& text) {
+    if (text.find('@') == std::string::npos) return std::nullopt;
+    try {
+        auto reference = registry::normalize_reference(registry::parse_reference(text));
+        if (reference.digest.empty()) return std::nullopt;
+        return std::pair{reference.name(), reference.digest};
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+}
+
+bool has_digest(const storage::ImageRecord& record, const std::string& digest) {
+    return record.manifest_digest == digest ||
+           std::find(record.digests.begin(), record.digests.end(), digest) != record.digests.end();
+}
+
+bool has_repository(const storage::ImageRecord& record, const std::string& repository) {
+    return std::any_of(record.names.begin(), record.names.end(),
+                       [&](const std::string& name) { return name.substr(0, name.rfind(':')) == repository; });
+}
+
+// A digested reference names the image pulled by that digest from that repository (an image
+// without names matches by the digest alone), as Podman's digested names do.
+std::optional<storage::ImageRecord> find_by_digest_reference(const storage::ImageStore& images,
+                                                             const std::string& text) {
+    auto reference = digest_reference(text);
+    if (!reference) return std::nullopt;
+    for (const auto& record : images.list())
+        if (has_digest(record, reference->second) && (record.names.empty() || has_repository(record, reference->first)))
+            return record;
+    return std::nullopt;
+}
+
 }  // namespace
 
 storage::ImageRecord resolve_image(const std::string& graph_root, const std::string& text) {
@@ -72,6 +108,7 @@ storage::ImageRecord resolve_image(const std::string& graph_root, const std::str
         // Not a valid name either: report it as unknown below.
     }
     if (auto found = find_by_short_name(images, text)) return *found;
+    if (auto found = find_by_digest_reference(images, text)) return *found;
     throw Error(text + ": image not known");
 }
 
@@ -109,6 +146,11 @@ RemovedImage remove_image(const std::string& graph_root, const std::string& text
         name = normalized_image_name(text);
     } catch (const Error&) {
     }
+    if (auto digested = digest_reference(text); digested && !record.names.empty()) {
+        // The digested name goes; the image stays with its tags (Podman: "Untagged: repo@sha256:...").
+        removed.untagged.push_back(digested->first + "@" + digested->second);
+        return removed;
+    }
     bool by_name = std::find(record.names.begin(), record.names.end(), name) != record.names.end();
     if (by_name && record.names.size() > 1) {
         images.remove_name(name);
@@ -133,9 +175,13 @@ std::vector<std::string> untag_image(const std::string& graph_root, const std::s
         return record.names;
     }
     for (const auto& text : names) {
+        if (auto digested = digest_reference(text); digested && has_digest(record, digested->second)) {
+            removed.push_back(digested->first + "@" + digested->second);  // a digested name: no tag to remove
+            continue;
+        }
         std::string name = normalized_image_name(text);
         if (std::find(record.names.begin(), record.names.end(), name) == record.names.end())
-            throw Error(text + ": tag not known for image " + record.id.substr(7, 12));
+            throw Error(text + ": tag not known");
         images.remove_name(name);
         removed.push_back(name);
     }

@@ -236,6 +236,9 @@ private:
                 if (found == data.end()) return Value{nullptr, value_type, true};
                 return receiver.part(*found, value_type.empty() ? field_type(name, *found) : value_type);
             }
+            if (found == data.end())
+                if (auto key = options_.json_keys.find(name); key != options_.json_keys.end())
+                    found = data.find(key->second);
             if (found != data.end()) return receiver.part(*found, field_type(name, *found));
         }
         if (data.is_null() && is_map(receiver)) return Value{nullptr, element_type(receiver.type), true};

@@ -40,6 +40,9 @@ struct ExecuteOptions {
     // Go types of fields by field name ("Labels" -> "map[string]string"); objects of a "map[...]"
     // type look keys up as maps do, all other objects are structs.
     std::map<std::string, std::string, std::less<>> field_types;
+    // Go field names whose JSON key differs ("ID" -> "Id", from a `json:"Id"` tag): a struct's field
+    // is looked up under its JSON key when the object has no key of the field's own name.
+    std::map<std::string, std::string, std::less<>> json_keys;
 };
 
 struct Tree;

@@ -1,6 +1,7 @@
 #include "cli/output/format.hpp"
 
 #include <cstdio>
+#include <regex>
 
 #include "common/error.hpp"
 #include "gotemplate/podman_format.hpp"
@@ -12,6 +13,7 @@ gotemplate::ExecuteOptions options_for(const TemplateSchema& schema, bool list) 
     gotemplate::ExecuteOptions options;
     options.root_type = list ? "[]" + schema.type : schema.type;
     options.field_types = schema.field_types;
+    options.json_keys = schema.json_keys;
     return options;
 }
 
@@ -38,13 +40,41 @@ std::string format_document(const nlohmann::json& document, const std::string& f
     return report.render(document, options_for(schema, false), heading_row(nlohmann::json::array({document}), schema));
 }
 
+namespace {
+
+// Podman's inspect rewrites these before parsing a template: `{{.Id}}` is the Go field ID (the JSON
+// key is "Id"), and the older names .Src, .Dst, .ImageID (for images also .Config.Healthcheck).
+std::string normalized_inspect_format(std::string format, bool image) {
+    static const std::regex id_field(R"(\{\{\s*\.Id\s*\}\})");
+    format = std::regex_replace(format, id_field, "{{.ID}}");
+    std::vector<std::pair<std::string, std::string>> renames = {
+        {".Src", ".Source"}, {".Dst", ".Destination"}, {".ImageID", ".Image"}};
+    if (image) renames.emplace_back(".Config.Healthcheck", ".HealthCheck");
+    std::string result;
+    for (size_t i = 0; i < format.size();) {
+        bool replaced = false;
+        for (const auto& [from, to] : renames)
+            if (format.compare(i, from.size(), from) == 0) {
+                result += to;
+                i += from.size();
+                replaced = true;
+                break;
+            }
+        if (!replaced) result += format[i++];
+    }
+    return result;
+}
+
+}  // namespace
+
 void print_inspect(const nlohmann::json& documents, const std::string& format, const TemplateSchema& schema) {
     std::string text;
     if (format.empty() || gotemplate::is_json_format(format)) {
         text = documents.dump(4) + "\n";
     } else {
         try {
-            text = format_list(documents, format, schema);
+            text =
+                format_list(documents, normalized_inspect_format(format, &schema == &image_inspect_schema()), schema);
         } catch (const gotemplate::TemplateError& error) {
             throw Error(std::string("inspecting object: printing inspect output: ") + error.what());
         }
@@ -62,7 +92,8 @@ const TemplateSchema& container_inspect_schema() {
                                         {"Labels", "map[string]string"},
                                         {"Annotations", "map[string]string"}},
                                        {},
-                                       {}};
+                                       {},
+                                       {{"ID", "Id"}}};
     return schema;
 }
 
@@ -74,7 +105,8 @@ const TemplateSchema& image_inspect_schema() {
                                         {"Labels", "map[string]string"},
                                         {"Annotations", "map[string]string"}},
                                        {},
-                                       {}};
+                                       {},
+                                       {{"ID", "Id"}}};
     return schema;
 }
 

@@ -18,9 +18,10 @@ namespace berth::cli {
 struct TemplateSchema {
     std::string command;  // the template's name in errors: "ps", "images", "inspect", "info"
     std::string type;     // the Go type of one document: "containers.psReporter"
-    std::map<std::string, std::string, std::less<>> field_types;  // "Labels" -> "map[string]string"
-    std::vector<std::string> fields;                              // the heading row's fields
-    std::map<std::string, std::string> heading_overrides;         // "ID" -> "CONTAINER ID"
+    std::map<std::string, std::string, std::less<>> field_types;     // "Labels" -> "map[string]string"
+    std::vector<std::string> fields;                                 // the heading row's fields
+    std::map<std::string, std::string> heading_overrides;            // "ID" -> "CONTAINER ID"
+    std::map<std::string, std::string, std::less<>> json_keys = {};  // Go field -> JSON key: "ID" -> "Id"
 };
 
 // Renders `rows` (an array) through `format`; throws gotemplate::TemplateError.

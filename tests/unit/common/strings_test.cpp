@@ -23,4 +23,10 @@ TEST(ParseUnsigned, AcceptsOnlyWholeNumbers) {
     EXPECT_EQ(parse_unsigned("99999999999999999999999"), std::nullopt);
 }
 
+TEST(Join, PutsTheSeparatorBetweenParts) {
+    EXPECT_EQ(join({"a", "b", "c"}, ", "), "a, b, c");
+    EXPECT_EQ(join({"only"}, ", "), "only");
+    EXPECT_EQ(join({}, ", "), "");
+}
+
 }  // namespace berth

@@ -79,7 +79,15 @@ TEST(Printing, ValuesPrintAsGoPrintsThem) {
     EXPECT_EQ(render("{{.None}}"), "[]");
     EXPECT_EQ(render("{{.Mounts}}"), "[map[Destination:/b Source:/a] map[Destination:/d Source:/c]]");
     EXPECT_EQ(render("{{.Client}}"), "{0 linux linux/amd64 4.3.1}");
-    EXPECT_EQ(render("{{.}}", {{"a", nullptr}}, ExecuteOptions{"map[string]interface {}", {}}), "map[a:<nil>]");
+    EXPECT_EQ(render("{{.}}", {{"a", nullptr}}, ExecuteOptions{"map[string]interface {}", {}, {}}), "map[a:<nil>]");
+}
+
+TEST(Fields, GoFieldNameFindsItsJsonKey) {
+    ExecuteOptions options{"struct", {}, {{"ID", "Id"}}};
+    EXPECT_EQ(render("{{.ID}}", {{"Id", "abc"}}, options), "abc");
+    EXPECT_EQ(render("{{.Id}}", {{"Id", "abc"}}, options), "abc");
+    EXPECT_EQ(render("{{.ID}}", {{"ID", "own"}, {"Id", "tag"}}, options), "own");
+    EXPECT_THROW(render("{{.ID}}", {{"Id", "abc"}}), TemplateError);
 }
 
 TEST(Printing, FloatsAsGo) {

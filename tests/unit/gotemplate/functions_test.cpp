@@ -18,9 +18,9 @@ TEST(Index, ArraysMapsAndStrings) {
     EXPECT_EQ(render("{{index .Labels \"tier\"}}"), "front");
     EXPECT_EQ(render("{{index .Labels \"zz\"}}|"), "|");
     EXPECT_EQ(render("{{index .Client.Os 0}}"), "108");
-    EXPECT_EQ(
-        render("{{index .Mounts 0 \"Source\"}}", sample(), ExecuteOptions{"x", {{"Mounts", "[]map[string]string"}}}),
-        "/a");
+    EXPECT_EQ(render("{{index .Mounts 0 \"Source\"}}", sample(),
+                     ExecuteOptions{"x", {{"Mounts", "[]map[string]string"}}, {}}),
+              "/a");
     EXPECT_EQ(failure("{{index .Names 5}}"),
               "template: t:1:2: executing \"t\" at <index .Names 5>: error calling index: index out of range: 5");
     EXPECT_EQ(

@@ -12,7 +12,7 @@ using nlohmann::json;
 const json rows = json::array({{{"ID", "9e3173d343c8"}, {"Names", "c1"}, {"Image", "localhost/bb:latest"}},
                                {{"ID", "0123456789ab"}, {"Names", "a-much-longer-name"}, {"Image", "x"}}});
 
-ExecuteOptions ps_options() { return ExecuteOptions{"[]containers.psReporter", {}}; }
+ExecuteOptions ps_options() { return ExecuteOptions{"[]containers.psReporter", {}, {}}; }
 
 std::string ps(const std::string& format) {
     return Report("ps", format, true)
