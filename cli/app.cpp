@@ -1,5 +1,11 @@
 #include "cli/app.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -10,6 +16,7 @@
 #include "cli/help_text.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "common/unique_fd.hpp"
 #include "common/version.hpp"
 #include "storage/container_store.hpp"
 #include "storage/image_store.hpp"
@@ -42,6 +49,7 @@ void add_global_options(CommandTree& tree, GlobalOptions& globals) {
                                                 "error, fatal, panic)")
                                     ->capture_default_str(),
                                 {"trace", "debug", "info", "warn", "error", "fatal", "panic"});
+    root.add_flag("--noout", globals.noout, "Do not write to standard output");
     root.add_flag("-D,--debug", globals.debug, "Log debug messages too (the same as --log-level=debug)");
     root.add_flag("-v,--version", globals.version, "Print the version of berth");
 }
@@ -70,6 +78,14 @@ void apply_log_level(const CLI::App& root, const GlobalOptions& globals) {
     log_info("berth filtering at log level " + std::string(globals.debug ? "debug" : globals.log_level));
 }
 
+// --noout: what berth would print on standard output goes to /dev/null.
+void redirect_stdout_to_null() {
+    std::fflush(stdout);
+    UniqueFd null_device(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+    if (!null_device || ::dup2(null_device.get(), STDOUT_FILENO) < 0)
+        throw Error(std::string("--noout: cannot redirect standard output to /dev/null: ") + std::strerror(errno));
+}
+
 // The deepest command the parser entered.
 const CLI::App* selected_command(const CLI::App& root) {
     const CLI::App* command = &root;
@@ -90,10 +106,16 @@ std::string unexpected_argument_message(const CLI::App& command, const std::stri
     return "`" + path + "` takes no argument \"" + word + "\" (see '" + path + " --help')";
 }
 
-std::string parse_error_message(const CLI::App& root, const CLI::ParseError& error) {
+std::string parse_error_message(const CLI::App& root, const CLI::ParseError& error, std::string_view last_word) {
     const CLI::App& command = *selected_command(root);
     std::string what = error.what();
-    if (error.get_name() == "ArgumentMismatch") what = "flag needs an argument: " + what.substr(0, what.find(':'));
+    if (error.get_name() == "ArgumentMismatch") {
+        // pflag's wording: "'h' in -h" for a short flag as typed, the long name otherwise.
+        bool short_flag = last_word.size() == 2 && last_word[0] == '-' && last_word[1] != '-';
+        what = "flag needs an argument: " + (short_flag
+                                                 ? "'" + std::string(1, last_word[1]) + "' in " + std::string(last_word)
+                                                 : what.substr(0, what.find(':')));
+    }
     return what + " (see '" + CommandTree::path_of(command) + " --help')";
 }
 
@@ -189,7 +211,7 @@ int run_berth(int argc, char** argv) {
             std::fputs(format_help(*tree, *selected_command(root)).c_str(), stdout);
             return 0;
         } catch (const CLI::ParseError& error) {
-            print_error(parse_error_message(root, error));
+            print_error(parse_error_message(root, error, argc > 1 ? argv[argc - 1] : ""));
             return exit_berth_error;
         }
         apply_log_level(root, globals);
@@ -197,6 +219,7 @@ int run_berth(int argc, char** argv) {
             std::printf("berth version %s\n", berth_version);
             return 0;
         }
+        if (globals.noout) redirect_stdout_to_null();
         const CLI::App& command = *selected_command(root);
         log_debug("Called " + CommandTree::path_of(command) + " with " + std::to_string(argc - 1) + " arguments");
         log_trace("storage: --root " + (globals.root.empty() ? std::string("(default)") : globals.root) +

@@ -404,17 +404,22 @@ void add_container_inspect(CommandTree& tree, CLI::App& parent, const GlobalOpti
 
 // container exists: status 0 or 1, no output (Podman's contract for scripts).
 void add_container_exists(CommandTree& tree, CLI::App& container, const GlobalOptions& globals) {
-    auto name = std::make_shared<std::string>();
+    struct ExistsFlags {
+        std::string name;
+        bool external = false;  // accepted: berth sees no other tool's containers, so the answer is the same
+    };
+    auto flags = std::make_shared<ExistsFlags>();
     CommandHelp help{"CONTAINER",
                      "Exit with status 0 when the container exists, 1 when it does not.",
                      {"berth container exists web"},
                      ValueKind::containers};
     auto& exists = tree.add_command(container, "exists", "Check if a container exists in local storage",
-                                    std::move(help), [name, &globals] {
+                                    std::move(help), [flags, &globals] {
                                         auto storage = open_storage(globals, false);
-                                        return storage::ContainerStore(storage.graph_root).find(*name) ? 0 : 1;
+                                        return storage::ContainerStore(storage.graph_root).find(flags->name) ? 0 : 1;
                                     });
-    exists.add_option("container", *name, "The container")->required();
+    exists.add_option("container", flags->name, "The container")->required();
+    exists.add_flag("--external", flags->external, "Check external containers as well (berth has none: the same)");
 }
 
 void add_container_commands(CommandTree& tree, const GlobalOptions& globals) {

@@ -14,6 +14,7 @@ struct GlobalOptions {
     std::string storage_driver;  // --storage-driver: overlay, fuse-overlayfs or vfs
     std::string log_level = "warn";
     bool debug = false;  // --debug / -D
+    bool noout = false;  // --noout
     bool version = false;
 
     std::optional<std::string> root_override() const;

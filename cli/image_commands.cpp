@@ -35,6 +35,7 @@ struct ImagesOptions {
     bool quiet = false;
     bool digests = false;
     bool no_trunc = false;
+    bool noheading = false;
     std::string format;
     std::vector<std::string> filters;
     std::string image;  // `images IMAGE`: a reference filter
@@ -148,7 +149,7 @@ std::vector<storage::ImageRecord> filtered_images(const ImagesOptions& options, 
     return images;
 }
 
-void print_image_table(const std::vector<json>& rows, bool digests) {
+void print_image_table(const std::vector<json>& rows, bool digests, bool noheading) {
     std::vector<std::vector<std::string>> table{{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
     if (digests) table.front().insert(table.front().begin() + 2, "DIGEST");
     for (const auto& row : rows) {
@@ -156,7 +157,8 @@ void print_image_table(const std::vector<json>& rows, bool digests) {
         if (digests) cells.insert(cells.begin() + 2, row["Digest"].get<std::string>());
         table.push_back(cells);
     }
-    std::fputs(format_table(table).c_str(), stdout);
+    std::string text = format_table(table);
+    std::fputs((noheading ? without_heading(text) : text).c_str(), stdout);
 }
 
 // images rows as templates see them: Podman's imageReporter fields and headings.
@@ -202,10 +204,11 @@ int run_images(const ImagesOptions& options, const GlobalOptions& globals) {
         for (const auto& name : image.names) add_row(name);
     }
     if (options.format.empty()) {
-        print_image_table(rows, options.digests);
+        print_image_table(rows, options.digests, options.noheading);
         return 0;
     }
     std::string text = format_list(json(rows), options.format, images_template_schema());
+    if (options.noheading && gotemplate::is_table_format(options.format)) text = without_heading(text);
     std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
 }
@@ -314,6 +317,7 @@ void add_images(CommandTree& tree, CLI::App& parent, const std::string& name, co
     images.add_flag("-q,--quiet", options->quiet, "Display only image IDs");
     images.add_flag("--digests", options->digests, "Show digests");
     images.add_flag("--no-trunc", options->no_trunc, "Do not truncate output");
+    images.add_flag("-n,--noheading", options->noheading, "Do not print column headings");
     images.add_option("-f,--filter", options->filters,
                       "Filter output based on conditions provided (reference, label, dangling, before, since, "
                       "readonly, id, intermediate, containers, until)");

@@ -49,6 +49,7 @@ int64_t now_seconds() { return static_cast<int64_t>(std::time(nullptr)); }
 
 struct PsFlags {
     bool all = false, quiet = false, latest = false, no_trunc = false, size = false, external = false;
+    bool noheading = false;
     int last = -1;
     std::string format;
     std::string sort = "created";
@@ -145,7 +146,8 @@ json ps_row(const std::string& graph_root, const ContainerRecord& record, const 
 // exited or created record is what it says, and `ps -a` with many containers reads each record once.
 std::vector<const ContainerRecord*> ps_selection(std::vector<ContainerRecord>& records, const PsFlags& flags,
                                                  const PsFilter& filter) {
-    bool every = flags.all || flags.latest || flags.last >= 0 || !filter.empty();
+    // Only a status filter widens the selection to every state, as in Podman (and Docker).
+    bool every = flags.all || flags.latest || flags.last >= 0 || filter.values.contains("status");
     std::vector<const ContainerRecord*> shown;
     for (auto record = records.rbegin(); record != records.rend(); ++record) {
         if (live(*record)) *record = engine::reconciled(std::move(*record));
@@ -276,6 +278,7 @@ int print_ps_formatted(const std::vector<const ContainerRecord*>& shown, const s
     auto wanted = template_fields(flags.format, ps_template_schema());
     for (const auto* record : shown) rows.push_back(ps_template_row(graph_root, *record, flags, wanted));
     std::string text = format_list(rows, flags.format, ps_template_schema());
+    if (flags.noheading && gotemplate::is_table_format(flags.format)) text = without_heading(text);
     std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
 }
@@ -306,7 +309,8 @@ int run_ps(const PsFlags& flags, const GlobalOptions& globals) {
         if (flags.size)
             table.back().push_back(human_size(static_cast<uint64_t>(container_size(storage.graph_root, *record))));
     }
-    std::fputs(format_table(table).c_str(), stdout);
+    std::string text = format_table(table);
+    std::fputs((flags.noheading ? without_heading(text) : text).c_str(), stdout);
     return 0;
 }
 
@@ -605,6 +609,7 @@ void add_ps(CommandTree& tree, CLI::App& parent, const std::string& name, const 
     ps.add_flag("--external", flags->external,
                 "Show containers in storage not controlled by berth (berth has none of its own yet: the same list)");
     ps.add_flag("-s,--size", flags->size, "Display the total file sizes");
+    ps.add_flag("--noheading", flags->noheading, "Do not print headers");
     ps.add_option("--format", flags->format, "Pretty-print containers to JSON or using a Go template");
     ps.add_option(
           "-f,--filter", flags->filters,
@@ -655,7 +660,8 @@ void add_targets(CommandTree& tree, CLI::App& parent, const std::string& name, c
     add_target_flags(command, flags->targets, target_flag_set(name));
     // The options that only some of these commands have.
     if (name == "stop" || name == "restart")
-        command.add_option("-t,--time", flags->timeout, "Seconds to wait for stop before killing the container")
+        command
+            .add_option("-t,--time,--timeout", flags->timeout, "Seconds to wait for stop before killing the container")
             ->capture_default_str();
     if (name == "restart") command.add_flag("--running", flags->running, "Restart only running containers");
     if (name == "kill")

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "common/error.hpp"
+#include "common/log.hpp"
 #include "engine/container_processes.hpp"
 #include "engine/container_start.hpp"
 #include "engine/process_identity.hpp"
@@ -59,9 +60,18 @@ void stop_container(const std::string& graph_root, const storage::ContainerRecor
             record = store.find(record.id).value_or(record);
         }
     }
-    if (first_process_alive(record)) ::kill(record.pid, parse_signal(record.stop_signal));
-    if (wait_until_gone(record, timeout)) return;
-    if (first_process_alive(record)) ::kill(record.pid, SIGKILL);
+    // As Podman: a timeout of 0 kills at once; otherwise the stop signal, the wait, then a warning and SIGKILL.
+    if (timeout.count() > 0) {
+        if (first_process_alive(record)) ::kill(record.pid, parse_signal(record.stop_signal));
+        if (wait_until_gone(record, timeout)) return;
+    }
+    if (first_process_alive(record)) {
+        if (timeout.count() > 0)
+            log_warning("StopSignal " + record.stop_signal + " failed to stop container " + record.name + " in " +
+                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
+                        " seconds, resorting to SIGKILL");
+        ::kill(record.pid, SIGKILL);
+    }
     wait_until_gone(record, std::chrono::seconds(30));
 }
 

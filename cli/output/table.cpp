@@ -77,4 +77,9 @@ std::string human_age(int64_t seconds) {
     return plural(hours / 24 / 365, "year");
 }
 
+std::string without_heading(const std::string& text) {
+    auto line_end = text.find('\n');
+    return line_end == std::string::npos ? std::string() : text.substr(line_end + 1);
+}
+
 }  // namespace berth::cli

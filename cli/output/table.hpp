@@ -9,6 +9,9 @@ namespace berth::cli {
 
 std::string format_table(const std::vector<std::vector<std::string>>& rows);
 
+// --noheading: the text without its first line (the heading row of a table).
+std::string without_heading(const std::string& text);
+
 // "4.5 MB", "120 kB", "12 B" (decimal units with three significant digits, as Podman).
 std::string human_size(uint64_t bytes);
 
