@@ -143,3 +143,28 @@ def test_info_fields_podman_tests_read(berth):
     assert values[:7] == [fields["ID"].strip('"'), "berth", "k8s-file", "cgroupfs", "false", "1", "map[]"]
     assert values[7] == f"{berth.root}/volumes"
     assert berth.run("info", "--format", "{{.Store.RunRoot}}").stdout.strip() == str(berth.runroot)
+
+
+def test_ps_selection_noheading_and_noout(berth):
+    berth.run("create", "--name", "made-only", berth.image, "true")
+    assert berth.run("ps", "--filter", "name=made-only", "-q").stdout == ""  # not running, no -a
+    assert berth.run("ps", "--filter", "status=created", "--format", "{{.Names}}").stdout == "made-only\n"
+    table = berth.run("ps", "-a", "--noheading").stdout.splitlines()
+    assert len(table) == 1 and table[0].split()[-1] == "made-only"
+    assert not berth.run("images", "-n").stdout.startswith("REPOSITORY")
+    assert berth.run("--noout", "rm", "made-only").stdout == ""
+    assert berth.run("container", "exists", "made-only", check=False).returncode == 1
+
+
+def test_stop_warns_before_sigkill(berth):
+    berth.run("run", "-d", "--name", "stubborn", berth.image, "sh", "-c", "trap '' TERM; echo ready; sleep 60")
+    stopped = berth.run("stop", "--timeout", "1", "stubborn")
+    assert stopped.stdout == "stubborn\n"
+    assert "StopSignal SIGTERM failed to stop container stubborn in 1 seconds, resorting to SIGKILL" in stopped.stderr
+    berth.run("rm", "stubborn")
+
+
+def test_a_short_flag_without_its_value_is_named_as_typed(berth):
+    result = berth.run("run", "-h", check=False)
+    assert result.returncode == 125
+    assert result.stderr.startswith("Error: flag needs an argument: 'h' in -h")
