@@ -191,6 +191,8 @@ void add_build(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals
     build.add_option("-t,--tag", flags->tags, "Name of the resulting image (repeatable)");
     build.add_option("--target", flags->target, "Set the target build stage to build");
     add_tls_verify_option(tree, build, flags->tls_verify);
+    for (auto* option : build.get_options())
+        if (CommandTree::takes_value(*option)) option->allow_extra_args(false);  // -t a CONTEXT: one tag
 }
 
 }  // namespace

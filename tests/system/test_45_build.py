@@ -1,0 +1,181 @@
+"""berth build, as root and as the unprivileged test user: a multi-stage Containerfile whose image runs with what
+its stages made, the layer cache on a second build, COPY refusing paths outside the context, errors with the line,
+and buildah (its own storage, chroot isolation) building the same Containerfile into the same config and files."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from fixtures.runner import Berth
+
+CONTAINERFILE = """\
+# syntax=docker/dockerfile:1
+ARG BASE
+FROM $BASE AS build
+ARG GREETING=hello
+WORKDIR /src
+COPY app/ ./
+RUN echo "$GREETING from $(cat name.txt)" > /src/out.txt \\
+ && mkdir -p /src/lib && echo lib > /src/lib/x
+
+FROM ${BASE}
+LABEL org.example.role=test version="1.0"
+ENV APP_HOME=/app GREETING="not used"
+WORKDIR $APP_HOME
+COPY --from=build /src/out.txt /src/lib ./
+COPY --chmod=0755 run.sh bin/run.sh
+COPY *.cfg conf/
+EXPOSE 8080 53/udp
+STOPSIGNAL SIGINT
+USER 1000:1000
+ENTRYPOINT ["/app/bin/run.sh"]
+CMD ["default"]
+"""
+
+RUN_SH = """#!/bin/sh
+echo "args: $*"
+cat /app/out.txt /app/x /app/conf/a.cfg
+id -u
+"""
+
+EXPECTED_OUTPUT = "args: default\nhello from berth\nlib\nA\n1000\n"
+
+
+def make_context(runner: Berth, name: str, files: dict[str, str]) -> Path:
+    context = runner.base / name
+    for path, text in files.items():
+        target = context / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    if runner.user:
+        for path in [context, *context.rglob("*")]:
+            os.lchown(path, runner.user.uid, runner.user.gid)
+    return context
+
+
+def app_context(runner: Berth) -> Path:
+    return make_context(runner, "app-context", {
+        "Containerfile": CONTAINERFILE, "run.sh": RUN_SH, "app/name.txt": "berth\n", "a.cfg": "A\n",
+        "b.cfg": "B\n", "secret.cfg": "S\n", ".containerignore": "secret.cfg\n"})
+
+
+@pytest.fixture(scope="module", params=["root", "rootless"])
+def berth(request, berth_binary, shared_registry):
+    if request.param == "root":
+        runner = Berth(berth_binary)
+    else:
+        runner = Berth(request.getfixturevalue("berth_user_binary"), request.getfixturevalue("test_user"))
+    with runner:
+        runner.image = shared_registry.reference("busybox")
+        runner.run("pull", "-q", "--tls-verify=false", runner.image)
+        runner.context = app_context(runner)
+        runner.first = runner.run("build", "--build-arg", f"BASE={runner.image}", "-t", "app", "-t", "app:2",
+                                  "--iidfile", str(runner.base / "iid"), str(runner.context), timeout=300)
+        yield runner
+
+
+def test_multi_stage_build_runs_with_what_each_stage_made(berth):
+    lines = berth.first.stdout.splitlines()
+    assert lines[0] == "[1/2] STEP 1/5: FROM $BASE AS build"
+    assert "[2/2] STEP 12/12: CMD [\"default\"]" in lines
+    assert "COMMIT localhost/app:latest" in lines
+    image_id = lines[-1]
+    assert (berth.base / "iid").read_text() == "sha256:" + image_id
+    assert berth.run("run", "--rm", "app").stdout == EXPECTED_OUTPUT
+    inspected = berth.json("image", "inspect", "localhost/app:2")[0]
+    assert inspected["Id"] == image_id
+    config = inspected["Config"]
+    assert config["Entrypoint"] == ["/app/bin/run.sh"] and config["Cmd"] == ["default"]
+    assert config["WorkingDir"] == "/app" and config["User"] == "1000:1000"
+    assert config["Labels"] == {"org.example.role": "test", "version": "1.0"}
+    assert set(config["ExposedPorts"]) == {"8080/tcp", "53/udp"}
+    assert "APP_HOME=/app" in config["Env"] and "GREETING=not used" in config["Env"]
+    assert config["StopSignal"] == "SIGINT"
+    # the base layer and one layer per COPY of the last stage; ENV, LABEL, ... add none
+    assert len(inspected["RootFS"]["Layers"]) == 4
+    listing = berth.run("run", "--rm", "--entrypoint", "ls", "app", "/app/conf").stdout.split()
+    assert listing == ["a.cfg", "b.cfg"]  # secret.cfg is left out by .containerignore
+
+
+def test_second_build_uses_the_cache_and_no_cache_does_not(berth):
+    image_id = berth.first.stdout.splitlines()[-1]
+    again = berth.run("build", "--build-arg", f"BASE={berth.image}", "-t", "app", str(berth.context), timeout=300)
+    assert again.stdout.splitlines()[-1] == image_id
+    assert again.stdout.count("--> Using cache ") == 5  # the RUN and the four COPYs
+    changed = berth.run("build", "--build-arg", f"BASE={berth.image}", "--build-arg", "GREETING=hi", "-q",
+                        str(berth.context), timeout=300)
+    assert changed.stdout.strip() != image_id and "STEP" not in changed.stdout
+    assert berth.run("run", "--rm", "--entrypoint", "cat", changed.stdout.strip()[:12], "/app/out.txt").stdout \
+        == "hi from berth\n"
+    fresh = berth.run("build", "--no-cache", "--build-arg", f"BASE={berth.image}", str(berth.context), timeout=300)
+    assert "Using cache" not in fresh.stdout and fresh.stdout.splitlines()[-1] != image_id
+
+
+def test_copy_never_reads_outside_the_context(berth):
+    outside = berth.base / "outside.txt"
+    outside.write_text("outside\n")
+    for name, instruction in [("dotdot", "COPY ../outside.txt /x"), ("link", "COPY link/outside.txt /x")]:
+        context = make_context(berth, f"escape-{name}", {"Containerfile": f"FROM {berth.image}\n{instruction}\n"})
+        (context / "link").symlink_to(berth.base)
+        result = berth.run("build", str(context), check=False)
+        assert result.returncode == 125, result
+        assert result.stderr.startswith("Error: Containerfile:2: building at STEP") and \
+            "outside the build context" in result.stderr, result.stderr
+
+
+def test_bad_containerfiles_and_failing_runs(berth):
+    context = make_context(berth, "bad", {"Containerfile": f"FROM {berth.image}\n\nFROB x\n"})
+    result = berth.run("build", "-f", "-", str(context), input=f"FROM {berth.image}\nFROB x\n", check=False)
+    assert (result.returncode, result.stderr) == (125, "Error: stdin:2: unknown instruction: FROB\n")
+    result = berth.run("build", str(context), check=False)
+    assert (result.returncode, result.stderr) == (125, "Error: Containerfile:3: unknown instruction: FROB\n")
+    failing = make_context(berth, "failing", {"Containerfile": f"FROM {berth.image}\nRUN exit 3\n"})
+    result = berth.run("build", str(failing), check=False)
+    assert result.returncode == 3
+    assert result.stderr == ('Error: Containerfile:2: building at STEP "RUN exit 3": while running runtime: '
+                             'exit status 3\n')
+    assert berth.run("ps", "-aq").stdout == ""  # the RUN's container is gone
+
+
+def image_files(berth: Berth, image: str) -> dict[str, tuple[int, bytes]]:
+    name = berth.run("create", "--entrypoint", "true", image).stdout.strip()
+    archive = berth.run("export", name).stdout_bytes
+    berth.run("rm", name)
+    files = {}
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        for member in tar.getmembers():
+            if member.name.lstrip("./").startswith("app/") and member.isfile():
+                files[member.name.lstrip("./")] = (member.mode, tar.extractfile(member).read())
+    return files
+
+
+@pytest.mark.skipif(shutil.which("buildah") is None, reason="buildah is not installed")
+def test_buildah_builds_the_same_config_and_files(berth, shared_registry, tmp_path):
+    if berth.rootless:
+        pytest.skip("buildah runs as root here")
+    storage = ["--root", str(tmp_path / "root"), "--runroot", str(tmp_path / "runroot"), "--storage-driver", "vfs"]
+    subprocess.run(["buildah", *storage, "bud", "--isolation", "chroot", "--tls-verify=false", "--layers",
+                    "--build-arg", f"BASE={berth.image}", "-t", "peer", str(berth.context)],
+                   check=True, capture_output=True, timeout=600)
+    peer = json.loads(subprocess.run(["buildah", *storage, "inspect", "--type", "image", "peer"], check=True,
+                                     capture_output=True, text=True, timeout=60).stdout)["OCIv1"]["config"]
+    ours = berth.json("image", "inspect", "app")[0]["Config"]
+    peer["Labels"].pop("io.buildah.version")  # buildah signs its images with its version; berth is not buildah
+    for key in ["Env", "Cmd", "Entrypoint", "WorkingDir", "User", "Labels", "ExposedPorts", "StopSignal"]:
+        assert ours.get(key) == peer.get(key), key
+    mount = subprocess.run(["buildah", *storage, "from", "peer"], check=True, capture_output=True, text=True,
+                           timeout=60).stdout.strip()
+    root = Path(subprocess.run(["buildah", *storage, "mount", mount], check=True, capture_output=True, text=True,
+                               timeout=60).stdout.strip())
+    peer_files = {str(path.relative_to(root)): (path.stat().st_mode & 0o7777, path.read_bytes())
+                  for path in (root / "app").rglob("*") if path.is_file()}
+    subprocess.run(["buildah", *storage, "rm", mount], check=True, capture_output=True, timeout=60)
+    assert image_files(berth, "app") == peer_files
