@@ -10,8 +10,10 @@
 
 #include "common/digest.hpp"
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "common/lexical_path.hpp"
 #include "common/unique_fd.hpp"
+#include "storage/layer_unpack.hpp"
 
 namespace berth::builder {
 namespace {
@@ -163,7 +165,44 @@ std::string plan_digest(const CopyPlan& plan) {
     return hash.finish();
 }
 
+// Whether the file starts as a tar, gzip or zstd stream does.
+bool looks_like_archive(const std::string& path) {
+    UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!file) return false;
+    unsigned char head[512] = {};
+    ssize_t got = ::pread(file.get(), head, sizeof head, 0);
+    if (got >= 2 && head[0] == 0x1f && head[1] == 0x8b) return true;
+    if (got >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd) return true;
+    return got >= 262 && std::string_view(reinterpret_cast<const char*>(head) + 257, 5) == "ustar";
+}
+
+// The archive unpacked into a fresh directory below `scratch`; its files, or nothing when it is no tar after all.
+std::optional<storage::TreeView> extracted(const std::string& archive, const std::string& scratch, int number,
+                                           bool rootless) {
+    std::string target = scratch + "/archive-" + std::to_string(number);
+    make_directories(target, 0755);
+    storage::UnpackOptions options;
+    options.rootless = rootless;
+    options.overlay_whiteouts = false;
+    try {
+        storage::unpack_layer_file(archive, target, options);
+    } catch (const Error& error) {
+        std::string why = error.what();
+        if (why.find("hostile") != std::string::npos) throw;
+        return std::nullopt;
+    }
+    SourceTree tree = context_tree(target, IgnoreRules());
+    return tree.files;
+}
+
 }  // namespace
+
+CopyPlan merged_plans(const CopyPlan& first, const CopyPlan& second) {
+    CopyPlan out = first;
+    for (const auto& [path, entry] : second.entries) out.entries[path] = entry;
+    out.digest = sha256_digest(first.digest + second.digest);
+    return out;
+}
 
 SourceTree context_tree(const std::string& context_dir, const IgnoreRules& rules) {
     SourceTree tree;
@@ -179,6 +218,7 @@ CopyPlan plan_copy(const CopyRequest& request, const SourceTree& tree, const sto
     bool into_directory = request.destination.ends_with("/") || request.sources.size() > 1 || destination.empty() ||
                           (existing != image.end() && S_ISDIR(existing->second.status.st_mode));
     CopyPlan plan;
+    int archives = 0;
     auto add = [&](const std::string& layer_path, const storage::TreeEntry& entry) {
         plan.entries[layer_path] = with_owner(entry, request);
         add_parents(plan, layer_path, image, entry);
@@ -213,6 +253,17 @@ CopyPlan plan_copy(const CopyRequest& request, const SourceTree& tree, const sto
                     add(destination.empty() ? inner : destination + "/" + inner, it->second);
                 }
                 continue;
+            }
+            if (!request.extract_into.empty() && S_ISREG(found->second.status.st_mode) &&
+                looks_like_archive(found->second.source)) {
+                if (auto files = extracted(found->second.source, request.extract_into, ++archives, request.rootless)) {
+                    for (const auto& [inner, entry] : *files) {
+                        std::string layer_path = destination.empty() ? inner : destination + "/" + inner;
+                        plan.entries[layer_path] = request.uid ? with_owner(entry, request) : entry;
+                        add_parents(plan, layer_path, image, entry);
+                    }
+                    continue;
+                }
             }
             std::string target =
                 into_directory ? (destination.empty() ? "" : destination + "/") + base_of(path) : destination;

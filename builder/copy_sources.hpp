@@ -31,6 +31,10 @@ struct CopyRequest {
     std::optional<uid_t> uid;          // --chown (resolved ids); else root
     std::optional<gid_t> gid;
     std::optional<mode_t> mode;  // --chmod
+    // ADD: a local tar (plain, gzip or zstd) is extracted into the destination directory, unpacked below this
+    // directory first (by the layer unpacker, which refuses members that climb out); empty: archives are files.
+    std::string extract_into;
+    bool rootless = false;  // unpacking in the storage's user namespace
 };
 
 struct CopyPlan {
@@ -43,6 +47,9 @@ struct CopyPlan {
 // source outside the tree (".." climbing above it, a symlink leaving it) or missing is an Error naming it.
 // `image` is the stage's current files, for the destination's existing directories.
 CopyPlan plan_copy(const CopyRequest& request, const SourceTree& tree, const storage::TreeView& image);
+
+// Both plans' entries (the second wins), with a digest over both.
+CopyPlan merged_plans(const CopyPlan& first, const CopyPlan& second);
 
 // The plan as a layer's tar stream.
 void write_copy_layer(const CopyPlan& plan, const storage::ByteSink& sink);

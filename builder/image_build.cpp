@@ -461,30 +461,54 @@ private:
         return host_.image(from);
     }
 
+    // The heredoc a source names ("<<EOF" or "<<-EOF"), or null.
+    static const Heredoc* heredoc_of(const Instruction& instruction, const std::string& source) {
+        if (!source.starts_with("<<")) return nullptr;
+        std::string name = source.substr(source[2] == '-' ? 3 : 2);
+        std::erase_if(name, [](char c) { return c == '"' || c == '\''; });
+        for (const auto& heredoc : instruction.heredocs)
+            if (heredoc.name == name) return &heredoc;
+        return nullptr;
+    }
+
     void copy(Stage& stage, const Instruction& instruction) {
         auto words = instruction.json_form ? instruction.words : expand_list(stage, instruction.arguments);
         if (words.size() < 2) throw Error(instruction.keyword + " requires at least two arguments");
-        for (const auto& word : words)
-            if (word.starts_with("<<")) throw Error("heredocs in " + instruction.keyword + " are not supported yet");
         CopyRequest request;
         request.destination = words.back();
         words.pop_back();
-        request.sources = words;
+        std::vector<std::pair<std::string, std::string>> literal_files;  // heredocs: name, content
+        for (const auto& word : words) {
+            if (const Heredoc* heredoc = heredoc_of(instruction, word)) {
+                std::string content = heredoc->content;
+                if (heredoc->expand) {
+                    WordOptions literal_quotes{file_.escape, &used_, true};
+                    content = expand_word(content, variables(stage), literal_quotes);
+                }
+                literal_files.emplace_back(heredoc->name, content);
+            } else {
+                request.sources.push_back(word);
+            }
+        }
         if (!request.destination.starts_with("/")) {
             std::string workdir = stage.config.value("WorkingDir", "/");
             bool directory = request.destination.ends_with("/") || request.destination == ".";
             request.destination = clean_absolute(workdir + "/" + request.destination) + (directory ? "/" : "");
         }
+        if (words.size() > 1 && !request.destination.ends_with("/")) request.destination += "/";
         std::string from = flag_value(instruction, "from");
         std::optional<storage::ImageRecord> from_image;
         if (!from.empty()) from_image = source_image(expand(stage, from));
         std::string chown = flag_value(instruction, "chown");
         std::string chmod = flag_value(instruction, "chmod");
         if (!chmod.empty()) request.mode = parse_chmod(chmod);
+        request.rootless = host_.rootless;
         std::string parent_key = stage.key;
         std::string args = used_values(stage);
         bool use_cache = options_.use_cache && options_.layers;
         std::string answer = host_.with_storage_ids([&] {
+            TempDir scratch(host_.graph_root, ".build-");
+            if (instruction.keyword == "ADD") request.extract_into = scratch.path();
             storage::TreeView image;
             if (stage.image) image = storage::merged_view(engine::image_layer_dirs(host_.graph_root, *stage.image));
             if (!chown.empty()) {
@@ -501,10 +525,23 @@ private:
                 tree.description = "stage " + from;
                 if (from_image)
                     tree.files = storage::merged_view(engine::image_layer_dirs(host_.graph_root, *from_image));
-            } else {
+            } else if (!request.sources.empty()) {
                 tree = context_tree(options_.context_dir, rules_);
             }
-            auto plan = plan_copy(request, tree, image);
+            CopyPlan plan;
+            if (!request.sources.empty()) plan = plan_copy(request, tree, image);
+            if (!literal_files.empty()) {
+                std::string directory = scratch.path() + "/heredocs";
+                make_directories(directory, 0755);
+                CopyRequest literal = request;
+                literal.sources.clear();
+                literal.extract_into.clear();
+                for (const auto& [name, content] : literal_files) {
+                    write_file_atomic(directory + "/" + name, content, 0644, Durability::atomic);
+                    literal.sources.push_back(name);
+                }
+                plan = merged_plans(plan, plan_copy(literal, context_tree(directory, IgnoreRules()), image));
+            }
             std::string key = BuildCache::step_key(parent_key, instruction.text + "\n" + plan.digest + "\n" + args);
             if (use_cache)
                 if (auto cached = cache_.find(key)) return "cached " + key + " " + cached->id;

@@ -31,7 +31,17 @@ public:
                 continue;
             }
             have_word = true;
-            if (c == '\'') {
+            if (options_.only_variables) {
+                if (c == options_.escape && pos_ + 1 < text_.size() && text_[pos_ + 1] == '$') {
+                    word += '$';
+                    pos_ += 2;
+                } else if (c == '$') {
+                    word += dollar();
+                } else {
+                    word += c;
+                    ++pos_;
+                }
+            } else if (c == '\'') {
                 word += single_quoted();
             } else if (c == '"') {
                 word += double_quoted();

@@ -17,6 +17,7 @@ using Variables = std::map<std::string, std::string>;
 struct WordOptions {
     char escape = '\\';
     std::set<std::string>* used = nullptr;  // receives the names of the variables read (set or not)
+    bool only_variables = false;            // quotes stay; the escape character only escapes '$' (heredocs)
 };
 
 // The text as one word (blanks kept). Throws Error for an unterminated quote or ${, and for ${VAR:?message}.

@@ -145,6 +145,63 @@ def test_bad_containerfiles_and_failing_runs(berth):
     assert berth.run("ps", "-aq").stdout == ""  # the RUN's container is gone
 
 
+FEATURES = """\
+FROM {image} AS base
+ENV STAGE=base
+RUN <<EOF
+echo "heredoc $STAGE" > /base.txt
+EOF
+
+FROM base AS tools
+MAINTAINER Jane Doe <jane@example.com>
+WORKDIR /work/deep
+RUN pwd > /pwd.txt
+SHELL ["/bin/sh", "-ec"]
+RUN echo shell-ok > /shell.txt
+ADD files.tar.gz /opt/
+COPY --chown=65534:65534 owned.txt /owned.txt
+COPY <<EOF /etc/motd
+motd for $STAGE
+EOF
+VOLUME /data
+CMD cat /base.txt
+
+FROM base AS unused
+RUN exit 1
+"""
+
+
+def make_tar(path: Path) -> None:
+    data = b"from tar\n"
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo("inner/a.txt")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+
+def test_stages_heredocs_shell_add_of_a_tar_chown_and_target(berth):
+    context = make_context(berth, "features", {"Containerfile.features": FEATURES.format(image=berth.image),
+                                               "owned.txt": "owned\n"})
+    make_tar(context / "files.tar.gz")
+    if berth.user:
+        os.chown(context / "files.tar.gz", berth.user.uid, berth.user.gid)
+    build = ["build", "-f", "../features/Containerfile.features", "--target", "tools", "--label", "extra=1",
+             "--format", "docker", "-t", "feat", str(context)]
+    result = berth.run(*build, timeout=300)
+    assert "RUN exit 1" not in result.stdout  # the stage after the target is not built
+    seen = berth.run("run", "--rm", "feat", "sh", "-c",
+                     "cat /base.txt /pwd.txt /shell.txt /opt/inner/a.txt /etc/motd; stat -c %u:%g /owned.txt")
+    assert seen.stdout == "heredoc base\n/work/deep\nshell-ok\nfrom tar\nmotd for base\n65534:65534\n"
+    config = berth.json("image", "inspect", "feat")[0]["Config"]
+    assert config["Cmd"] == ["/bin/sh", "-ec", "cat /base.txt"]
+    assert config["Volumes"] == {"/data": {}} and config["Labels"] == {"extra": "1"}
+    assert berth.run("run", "--rm", "feat").stdout == "heredoc base\n"
+    # image prune removes the intermediate images, and with them the cache
+    assert "Using cache" in berth.run(*build, timeout=300).stdout
+    berth.run("image", "prune")
+    assert "Using cache" not in berth.run(*build, timeout=300).stdout
+
+
 def image_files(berth: Berth, image: str) -> dict[str, tuple[int, bytes]]:
     name = berth.run("create", "--entrypoint", "true", image).stdout.strip()
     archive = berth.run("export", name).stdout_bytes

@@ -45,6 +45,12 @@ TEST(WordExpansion, RecordsTheVariablesRead) {
     EXPECT_EQ(used, (std::set<std::string>{"A", "NOPE"}));
 }
 
+TEST(WordExpansion, HeredocsExpandOnlyVariables) {
+    WordOptions only_variables;
+    only_variables.only_variables = true;
+    EXPECT_EQ(expand_word("say \"$A\" '${A}' \\$A\n", variables, only_variables), "say \"one\" 'one' $A\n");
+}
+
 TEST(WordExpansion, MalformedTextIsAnError) {
     EXPECT_EQ(error_of([] { expand_word("'open", variables); }),
               "unexpected end of statement while looking for matching single-quote");
