@@ -16,6 +16,7 @@
 #include "common/files.hpp"
 #include "common/lexical_path.hpp"
 #include "engine/container_create.hpp"
+#include "engine/image_commands.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/layer_diff.hpp"
 #include "transport/container_commit.hpp"
@@ -412,7 +413,10 @@ private:
         stage.image = *image;
         stage.history.clear();
         stage.key = key;
-        if (options_.layers) cache_.put(key, id);
+        if (options_.layers)
+            cache_.put(key, id);
+        else
+            intermediates_.push_back(id);
         report("--> " + short_id(id));
     }
 
@@ -581,13 +585,25 @@ private:
         }
         storage::ImageStore images(host_.graph_root);
         for (const auto& tag : options_.tags) images.add_name(id, tag);
+        remove_intermediates(id);
         report("--> " + short_id(id));
         for (const auto& tag : options_.tags) report("Successfully tagged " + tag);
         return id;
     }
 
+    // --layers=false: the images between the steps are not kept (their layers stay with the final image).
+    void remove_intermediates(const std::string& final_id) {
+        if (intermediates_.empty()) return;
+        host_.with_storage_ids([&] {
+            for (const auto& id : intermediates_)
+                if (id != final_id) engine::remove_image(host_.graph_root, id);
+            return std::string();
+        });
+    }
+
     const BuildOptions& options_;
     const BuildHost& host_;
+    std::vector<std::string> intermediates_;
     BuildCache cache_;
     Containerfile file_;
     IgnoreRules rules_;

@@ -117,6 +117,10 @@ def test_second_build_uses_the_cache_and_no_cache_does_not(berth):
         == "hi from berth\n"
     fresh = berth.run("build", "--no-cache", "--build-arg", f"BASE={berth.image}", str(berth.context), timeout=300)
     assert "Using cache" not in fresh.stdout and fresh.stdout.splitlines()[-1] != image_id
+    before = set(berth.run("images", "-q", "--no-trunc").stdout.split())
+    plain = berth.run("build", "-q", "--layers=false", "--build-arg", f"BASE={berth.image}", str(berth.context),
+                      timeout=300).stdout.strip()
+    assert set(berth.run("images", "-q", "--no-trunc").stdout.split()) - before == {"sha256:" + plain}
 
 
 def test_copy_never_reads_outside_the_context(berth):
