@@ -196,7 +196,10 @@ def test_stages_heredocs_shell_add_of_a_tar_chown_and_target(berth):
     seen = berth.run("run", "--rm", "feat", "sh", "-c",
                      "cat /base.txt /pwd.txt /shell.txt /opt/inner/a.txt /etc/motd; stat -c %u:%g /owned.txt")
     assert seen.stdout == "heredoc base\n/work/deep\nshell-ok\nfrom tar\nmotd for base\n65534:65534\n"
-    config = berth.json("image", "inspect", "feat")[0]["Config"]
+    inspected = berth.json("image", "inspect", "feat")[0]
+    assert inspected["Author"] == "Jane Doe <jane@example.com>"
+    assert inspected["ManifestType"] == "application/vnd.docker.distribution.manifest.v2+json"
+    config = inspected["Config"]
     assert config["Cmd"] == ["/bin/sh", "-ec", "cat /base.txt"]
     assert config["Volumes"] == {"/data": {}} and config["Labels"] == {"extra": "1"}
     assert berth.run("run", "--rm", "feat").stdout == "heredoc base\n"
@@ -204,6 +207,15 @@ def test_stages_heredocs_shell_add_of_a_tar_chown_and_target(berth):
     assert "Using cache" in berth.run(*build, timeout=300).stdout
     berth.run("image", "prune")
     assert "Using cache" not in berth.run(*build, timeout=300).stdout
+
+
+def test_scratch_stage_holds_only_what_it_copies(berth):
+    context = make_context(berth, "scratch", {"Containerfile": (
+        f"FROM {berth.image} AS src\nRUN echo small > /s\n"
+        "FROM scratch\nCOPY --from=src /s /bin/busybox /\nENTRYPOINT [\"/busybox\"]\nCMD [\"cat\", \"/s\"]\n")})
+    image_id = berth.run("build", "-q", str(context), timeout=300).stdout.strip()
+    assert berth.run("run", "--rm", image_id[:12]).stdout == "small\n"
+    assert len(berth.json("image", "inspect", image_id[:12])[0]["RootFS"]["Layers"]) == 1
 
 
 def image_files(berth: Berth, image: str) -> dict[str, tuple[int, bytes]]:
