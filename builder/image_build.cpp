@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/lexical_path.hpp"
+#include "common/log.hpp"
 #include "engine/container_create.hpp"
 #include "engine/image_commands.hpp"
 #include "storage/blob_store.hpp"
@@ -101,7 +102,10 @@ public:
             step_total_ = stages[i].size();
             Stage stage;
             for (const auto* instruction : stages[i]) run_step(stage, *instruction);
-            if (i == last) return finish(stage);
+            if (i == last) {
+                warn_unconsumed();
+                return finish(stage);
+            }
             finished_.push_back(std::move(stage));
         }
         throw Error("no build stage in " + options_.containerfile_name);
@@ -171,6 +175,7 @@ private:
         for (const auto& word : split_words(instruction.arguments, file_.escape)) {
             size_t equals = word.find('=');
             std::string name = word.substr(0, equals);
+            consumed_.insert(name);
             if (auto given = options_.build_args.find(name); given != options_.build_args.end()) {
                 into[name] = given->second;
             } else if (equals != std::string::npos) {
@@ -319,7 +324,12 @@ private:
                 throw Error("SHELL requires the arguments to be in JSON form");
             stage.shell = instruction.words;
         } else if (keyword == "HEALTHCHECK") {
-            healthcheck(stage, instruction);
+            if (options_.format == transport::ManifestFormat::oci)  // the OCI config has no place for it (buildah)
+                log_warning(
+                    "HEALTHCHECK is not supported for OCI image format and will be ignored. Must use "
+                    "`docker` format");
+            else
+                healthcheck(stage, instruction);
         } else if (keyword == "ONBUILD") {
             config["OnBuild"].push_back(instruction.arguments);
         }
@@ -352,7 +362,39 @@ private:
         } else {
             test = {"CMD-SHELL", command.arguments};
         }
-        stage.config["Healthcheck"] = {{"Test", test}};
+        json check = {{"Test", test}};
+        for (auto [flag, key] :
+             {std::pair{"interval", "Interval"}, std::pair{"timeout", "Timeout"},
+              std::pair{"start-period", "StartPeriod"}, std::pair{"start-interval", "StartInterval"}})
+            if (std::string given = flag_value(instruction, flag); !given.empty()) check[key] = duration_ns(given);
+        if (std::string retries = flag_value(instruction, "retries"); !retries.empty()) {
+            try {
+                check["Retries"] = std::stoi(retries);
+            } catch (const std::exception&) {
+                throw Error("--retries=" + retries + ": not a number");
+            }
+        }
+        stage.config["Healthcheck"] = check;
+    }
+
+    // A Go duration ("30s", "1m30s", "500ms") in nanoseconds.
+    static int64_t duration_ns(const std::string& text) {
+        static const std::vector<std::pair<std::string, double>> units{{"ns", 1},  {"us", 1e3}, {"ms", 1e6},
+                                                                       {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+        double total = 0;
+        size_t pos = 0;
+        while (pos < text.size()) {
+            size_t end = text.find_first_not_of("0123456789.", pos);
+            if (end == pos || end == std::string::npos) throw Error("invalid duration \"" + text + "\"");
+            double number = std::stod(text.substr(pos, end - pos));
+            size_t unit_end = text.find_first_of("0123456789.", end);
+            std::string unit = text.substr(end, unit_end == std::string::npos ? std::string::npos : unit_end - end);
+            auto found = std::find_if(units.begin(), units.end(), [&](const auto& item) { return item.first == unit; });
+            if (found == units.end()) throw Error("invalid duration \"" + text + "\"");
+            total += number * found->second;
+            pos = unit_end == std::string::npos ? text.size() : unit_end;
+        }
+        return static_cast<int64_t>(total);
     }
 
     // ---- RUN ----
@@ -401,6 +443,7 @@ private:
         auto cached = cache_.find(key);
         if (!cached) return false;
         report("--> Using cache " + cached->id.substr(7));
+        report("--> " + short_id(cached->id));
         stage.image = *cached;
         stage.history.clear();
         stage.key = key;
@@ -591,6 +634,14 @@ private:
         return id;
     }
 
+    // Podman's warning for --build-arg values no ARG declared.
+    void warn_unconsumed() {
+        std::string names;
+        for (const auto& [name, value] : options_.build_args)
+            if (!consumed_.count(name)) names += (names.empty() ? "" : " ") + name;
+        if (!names.empty()) log_warning("one or more build args were not consumed: [" + names + "]");
+    }
+
     // --layers=false: the images between the steps are not kept (their layers stay with the final image).
     void remove_intermediates(const std::string& final_id) {
         if (intermediates_.empty()) return;
@@ -604,6 +655,7 @@ private:
     const BuildOptions& options_;
     const BuildHost& host_;
     std::vector<std::string> intermediates_;
+    std::set<std::string> consumed_;
     BuildCache cache_;
     Containerfile file_;
     IgnoreRules rules_;

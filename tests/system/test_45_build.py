@@ -110,6 +110,10 @@ def test_second_build_uses_the_cache_and_no_cache_does_not(berth):
     again = berth.run("build", "--build-arg", f"BASE={berth.image}", "-t", "app", str(berth.context), timeout=300)
     assert again.stdout.splitlines()[-1] == image_id
     assert again.stdout.count("--> Using cache ") == 5  # the RUN and the four COPYs
+    unused = berth.run("build", "-q", "--build-arg", f"BASE={berth.image}", "--build-arg", "NOPE=1",
+                       str(berth.context), timeout=300)
+    assert unused.stdout.strip() == image_id
+    assert "one or more build args were not consumed: [NOPE]" in unused.stderr
     changed = berth.run("build", "--build-arg", f"BASE={berth.image}", "--build-arg", "GREETING=hi", "-q",
                         str(berth.context), timeout=300)
     assert changed.stdout.strip() != image_id and "STEP" not in changed.stdout
@@ -168,6 +172,7 @@ COPY <<EOF /etc/motd
 motd for $STAGE
 EOF
 VOLUME /data
+HEALTHCHECK --interval=5s --retries=2 CMD true
 CMD cat /base.txt
 
 FROM base AS unused
@@ -202,6 +207,7 @@ def test_stages_heredocs_shell_add_of_a_tar_chown_and_target(berth):
     config = inspected["Config"]
     assert config["Cmd"] == ["/bin/sh", "-ec", "cat /base.txt"]
     assert config["Volumes"] == {"/data": {}} and config["Labels"] == {"extra": "1"}
+    assert config["Healthcheck"] == {"Test": ["CMD-SHELL", "true"], "Interval": 5_000_000_000, "Retries": 2}
     assert berth.run("run", "--rm", "feat").stdout == "heredoc base\n"
     # image prune removes the intermediate images, and with them the cache
     assert "Using cache" in berth.run(*build, timeout=300).stdout
