@@ -11,6 +11,7 @@
 #include "builder/containerfile.hpp"
 #include "builder/copy_sources.hpp"
 #include "builder/ignore_rules.hpp"
+#include "builder/run_mounts.hpp"
 #include "builder/word_expansion.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
@@ -428,6 +429,9 @@ private:
         run.workdir = stage.config.value("WorkingDir", "");
         run.user = stage.config.value("User", "");
         run.network = flag_value(instruction, "network", options_.network);
+        for (const auto& flag : instruction.flags)
+            if (flag.starts_with("--mount="))
+                run.mounts.push_back(run_mount(flag.substr(8), options_.context_dir, host_.graph_root));
         return run;
     }
 
@@ -446,7 +450,7 @@ private:
         report("--> " + short_id(cached->id));
         stage.image = *cached;
         stage.history.clear();
-        stage.key = key;
+        stage.key = BuildCache::step_key(key, stage.image->id);  // a rebuilt parent invalidates what follows
         return true;
     }
 
@@ -455,7 +459,7 @@ private:
         if (!image) throw Error("the image " + id + " just committed is gone");
         stage.image = *image;
         stage.history.clear();
-        stage.key = key;
+        stage.key = BuildCache::step_key(key, stage.image->id);  // a rebuilt parent invalidates what follows
         if (options_.layers)
             cache_.put(key, id);
         else

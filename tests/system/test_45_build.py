@@ -166,6 +166,8 @@ WORKDIR /work/deep
 RUN pwd > /pwd.txt
 SHELL ["/bin/sh", "-ec"]
 RUN echo shell-ok > /shell.txt
+RUN --mount=type=bind,target=/ctx --mount=type=cache,target=/cache --mount=type=tmpfs,target=/scratch \\
+    cat /ctx/owned.txt > /from-bind; echo run >> /cache/count; wc -l < /cache/count > /cache-runs; touch /scratch/x
 ADD files.tar.gz /opt/
 COPY --chown=65534:65534 owned.txt /owned.txt
 COPY <<EOF /etc/motd
@@ -209,10 +211,13 @@ def test_stages_heredocs_shell_add_of_a_tar_chown_and_target(berth):
     assert config["Volumes"] == {"/data": {}} and config["Labels"] == {"extra": "1"}
     assert config["Healthcheck"] == {"Test": ["CMD-SHELL", "true"], "Interval": 5_000_000_000, "Retries": 2}
     assert berth.run("run", "--rm", "feat").stdout == "heredoc base\n"
+    mounts = "cat /from-bind /cache-runs; find /cache /scratch /ctx -mindepth 1 2>/dev/null | wc -l"
+    assert berth.run("run", "--rm", "feat", "sh", "-c", mounts).stdout.split() == ["owned", "1", "0"]
     # image prune removes the intermediate images, and with them the cache
     assert "Using cache" in berth.run(*build, timeout=300).stdout
     berth.run("image", "prune")
     assert "Using cache" not in berth.run(*build, timeout=300).stdout
+    assert berth.run("run", "--rm", "feat", "cat", "/cache-runs").stdout == "2\n"  # the cache mount was kept
 
 
 def test_scratch_stage_holds_only_what_it_copies(berth):
