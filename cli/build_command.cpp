@@ -161,7 +161,9 @@ void add_build(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals
                      "its parent, its instruction, the build args it uses and, for COPY and ADD, the files it\n"
                      "copies are the same. Instructions that only change the image's config add no layer.\n"
                      "COPY and ADD read only the context (less what .containerignore or .dockerignore leave\n"
-                     "out) or, with --from, another stage or image. The new image's id is printed last.",
+                     "out) or, with --from, another stage or image. RUN takes --mount=type=bind (the context,\n"
+                     "read-only unless rw), type=cache (kept between builds) and type=tmpfs. The new image's id\n"
+                     "is printed last.",
                      {"berth build -t app .", "berth build -f Containerfile.dev --build-arg VERSION=2 -t app:dev .",
                       "berth build --target build --no-cache -t app-build ."},
                      ValueKind::directories};
