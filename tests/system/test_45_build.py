@@ -89,6 +89,8 @@ def test_multi_stage_build_runs_with_what_each_stage_made(berth):
     assert "COMMIT localhost/app:latest" in lines
     image_id = lines[-1]
     assert (berth.base / "iid").read_text() == "sha256:" + image_id
+    shown, every = berth.run("images", "-q").stdout.split(), berth.run("images", "-a", "-q").stdout.split()
+    assert image_id[:12] in shown and len(every) > len(shown)  # the cached steps show with --all only
     assert berth.run("run", "--rm", "app").stdout == EXPECTED_OUTPUT
     inspected = berth.json("image", "inspect", "localhost/app:2")[0]
     assert inspected["Id"] == image_id
