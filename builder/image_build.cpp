@@ -276,6 +276,25 @@ private:
         stage.name = alias;
         stage.args.clear();
         stage.cmd_set = false;
+        run_triggers(stage);
+    }
+
+    // The base image's ONBUILD instructions, run now as if they followed FROM; the new image does not keep them.
+    void run_triggers(Stage& stage) {
+        if (!stage.config.contains("OnBuild") || !stage.config["OnBuild"].is_array()) return;
+        json triggers = stage.config["OnBuild"];
+        stage.config.erase("OnBuild");
+        for (const auto& trigger : triggers) {
+            if (!trigger.is_string()) continue;
+            auto parsed = parse_containerfile(trigger.get<std::string>(), "ONBUILD");
+            for (const auto& instruction : parsed.instructions) {
+                if (instruction.keyword == "FROM" || instruction.keyword == "ONBUILD" ||
+                    instruction.keyword == "MAINTAINER")
+                    throw Error("ONBUILD " + instruction.keyword + " is not allowed");
+                report("--> ONBUILD " + instruction.text);
+                apply(stage, instruction);
+            }
+        }
     }
 
     const Stage* stage_named(const std::string& name) {
@@ -429,6 +448,8 @@ private:
         run.workdir = stage.config.value("WorkingDir", "");
         run.user = stage.config.value("User", "");
         run.network = flag_value(instruction, "network", options_.network);
+        run.cap_add = options_.cap_add;
+        run.mounts = options_.volumes;
         for (const auto& flag : instruction.flags)
             if (flag.starts_with("--mount="))
                 run.mounts.push_back(run_mount(flag.substr(8), options_.context_dir, host_.graph_root));
@@ -617,7 +638,8 @@ private:
 
     std::string finish(Stage& stage) {
         for (const auto& [key, value] : options_.labels) stage.config["Labels"][key] = value;
-        std::string text = "COMMIT\n" + std::to_string(static_cast<int>(options_.format)) + "\n";
+        std::string text = "COMMIT\n" + std::to_string(static_cast<int>(options_.format)) + "\n" +
+                           (options_.squash_all ? "squash\n" : "");
         for (const auto& [key, value] : options_.labels) text += key + "=" + value + "\n";
         std::string key = BuildCache::step_key(stage.key, text);
         report(std::string("COMMIT") + (options_.tags.empty() ? "" : " " + options_.tags.front()));
@@ -627,6 +649,7 @@ private:
         if (id.empty()) {
             auto commit = layer_commit(stage, json());
             commit.history.pop_back();
+            if (options_.squash_all) squash(commit, stage);
             id = host_.with_storage_ids([&] { return transport::commit_image(commit).id; });
             if (options_.layers) cache_.put(key, id);
         }
@@ -636,6 +659,17 @@ private:
         report("--> " + short_id(id));
         for (const auto& tag : options_.tags) report("Successfully tagged " + tag);
         return id;
+    }
+
+    // --squash-all: the final image is one layer holding the whole filesystem.
+    void squash(transport::ImageCommit& commit, const Stage& stage) {
+        commit.squash = true;
+        commit.history.push_back({{"created", transport::timestamp_now()}, {"created_by", "/bin/sh -c #(nop) squash"}});
+        std::vector<std::string> layers;
+        if (stage.image) layers = engine::image_layer_dirs(host_.graph_root, *stage.image);
+        commit.write_layer = [layers](const storage::ByteSink& sink) {
+            storage::write_view_tar(storage::merged_view(layers), sink);
+        };
     }
 
     // Podman's warning for --build-arg values no ARG declared.

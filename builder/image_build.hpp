@@ -27,6 +27,9 @@ struct BuildOptions {
     bool layers = true;                         // --layers: remember intermediate images
     transport::ManifestFormat format = transport::ManifestFormat::oci;
     std::string network = "host";                    // RUN's network
+    std::vector<std::string> cap_add;                // --cap-add for RUN, normalised
+    std::vector<engine::MountSpec> volumes;          // --volume for RUN
+    bool squash_all = false;                         // --squash-all: one layer
     std::function<void(const std::string&)> report;  // step lines (may be null)
 };
 

@@ -21,6 +21,7 @@
 #include "common/files.hpp"
 #include "engine/container_start.hpp"
 #include "engine/image_commands.hpp"
+#include "engine/runtime_spec.hpp"
 #include "transport/container_commit.hpp"
 
 namespace berth::cli {
@@ -32,6 +33,10 @@ struct BuildFlags {
     std::string file;
     std::string target;
     std::vector<std::string> build_args;
+    std::vector<std::string> build_arg_files;
+    std::vector<std::string> cap_add;
+    std::vector<std::string> volumes;
+    bool squash_all = false;
     std::vector<std::string> labels;
     bool no_cache = false;
     bool layers = true;
@@ -129,7 +134,23 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
     std::tie(options.containerfile, options.containerfile_name) = read_containerfile(flags, options.context_dir);
     for (const auto& tag : flags.tags) options.tags.push_back(transport::commit_image_name(tag));
     options.target = flags.target;
-    options.build_args = key_values(flags.build_args, true);
+    for (const auto& file : flags.build_arg_files) {  // KEY=VALUE lines; '#' comments and blank lines skipped
+        auto text = read_file_if_exists(file);
+        if (!text) throw Error("--build-arg-file " + file + ": no such file");
+        std::vector<std::string> lines;
+        for (size_t start = 0; start < text->size();) {
+            size_t end = text->find('\n', start);
+            if (end == std::string::npos) end = text->size();
+            std::string line = text->substr(start, end - start);
+            start = end + 1;
+            if (!line.empty() && line.front() != '#') lines.push_back(line);
+        }
+        for (const auto& [key, value] : key_values(lines, true)) options.build_args[key] = value;
+    }
+    for (const auto& [key, value] : key_values(flags.build_args, true)) options.build_args[key] = value;
+    for (const auto& name : flags.cap_add) options.cap_add.push_back(engine::normalize_capability(name));
+    for (const auto& volume : flags.volumes) options.volumes.push_back(engine::parse_volume(volume));
+    options.squash_all = flags.squash_all;
     options.labels = key_values(flags.labels, false);
     options.use_cache = !flags.no_cache;
     options.layers = flags.layers;
@@ -173,6 +194,10 @@ void add_build(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals
                         ValueKind::directories);
     build.add_option("--authfile", flags->authfile, "Path of the authentication file");
     build.add_option("--build-arg", flags->build_args, "Argument=value to supply to the builder (repeatable)");
+    tree.set_value_kind(build.add_option("--build-arg-file", flags->build_arg_files,
+                                         "A file of argument=value lines to supply to the builder"),
+                        ValueKind::files);
+    build.add_option("--cap-add", flags->cap_add, "Add capabilities to the RUN steps (repeatable)");
     tree.set_value_kind(build.add_option("-f,--file", flags->file, "Name of the Containerfile (\"-\": stdin)"),
                         ValueKind::files);
     build.add_flag("--force-rm", flags->force_rm, "Always remove intermediate containers (accepted; they always are)");
@@ -190,8 +215,10 @@ void add_build(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals
     build.add_flag("-q,--quiet", flags->quiet,
                    "Refrain from announcing build instructions and image read/write progress");
     build.add_flag("--rm", flags->rm, "Remove intermediate containers after a successful build (accepted)");
+    build.add_flag("--squash-all", flags->squash_all, "Squash all layers into a single layer");
     build.add_option("-t,--tag", flags->tags, "Name of the resulting image (repeatable)");
     build.add_option("--target", flags->target, "Set the target build stage to build");
+    build.add_option("-v,--volume", flags->volumes, "Bind mount a volume into the RUN steps (repeatable)");
     add_tls_verify_option(tree, build, flags->tls_verify);
     for (auto* option : build.get_options())
         if (CommandTree::takes_value(*option)) option->allow_extra_args(false);  // -t a CONTEXT: one tag

@@ -231,6 +231,23 @@ def test_scratch_stage_holds_only_what_it_copies(berth):
     assert len(berth.json("image", "inspect", image_id[:12])[0]["RootFS"]["Layers"]) == 1
 
 
+def test_onbuild_triggers_squash_all_build_arg_files_and_volumes(berth):
+    context = make_context(berth, "onbuild", {
+        "Containerfile.parent": f"FROM {berth.image}\nONBUILD RUN echo triggered > /triggered\n"
+                                "ONBUILD COPY data.txt /data.txt\n",
+        "Containerfile.child": "FROM parent\nARG FROM_FILE\nRUN echo \"$FROM_FILE\" > /arg && cat /vol/v.txt > /vol.txt\n",
+        "data.txt": "data\n", "args": "# build args\nFROM_FILE=from file\n", "vol/v.txt": "vol\n"})
+    berth.run("build", "-q", "-t", "parent", "-f", str(context / "Containerfile.parent"), str(context), timeout=300)
+    parent = berth.json("image", "inspect", "parent")[0]["Config"]
+    assert parent["OnBuild"] == ["RUN echo triggered > /triggered", "COPY data.txt /data.txt"]
+    berth.run("build", "-q", "--squash-all", "--build-arg-file", str(context / "args"), "-v", f"{context / 'vol'}:/vol",
+              "-t", "child", "-f", str(context / "Containerfile.child"), str(context), timeout=300)
+    seen = berth.run("run", "--rm", "child", "cat", "/triggered", "/data.txt", "/arg", "/vol.txt").stdout
+    assert seen == "triggered\ndata\nfrom file\nvol\n"
+    child = berth.json("image", "inspect", "child")[0]
+    assert "OnBuild" not in child["Config"] and len(child["RootFS"]["Layers"]) == 1
+
+
 def image_files(berth: Berth, image: str) -> dict[str, tuple[int, bytes]]:
     name = berth.run("create", "--entrypoint", "true", image).stdout.strip()
     archive = berth.run("export", name).stdout_bytes
