@@ -452,7 +452,8 @@ private:
         run.mounts = options_.volumes;
         for (const auto& flag : instruction.flags)
             if (flag.starts_with("--mount="))
-                run.mounts.push_back(run_mount(flag.substr(8), options_.context_dir, host_.graph_root));
+                run.mounts.push_back(
+                    run_mount(flag.substr(8), options_.context_dir, host_.graph_root, options_.secrets));
         return run;
     }
 
@@ -506,7 +507,8 @@ private:
         std::string key = run_key(stage, instruction);
         if (adopt_cached(stage, key)) return;
         if (!stage.image) throw Error("RUN in a stage FROM scratch: there is no shell to run");
-        auto container = host_.create(*stage.image, run_options(stage, instruction));
+        auto options = run_options(stage, instruction);
+        auto container = host_.create(*stage.image, options);
         int status = 0;
         std::string id;
         try {
@@ -514,7 +516,10 @@ private:
             if (status == 0) {
                 auto commit = layer_commit(stage, {{"created", transport::timestamp_now()},
                                                    {"created_by", "/bin/sh -c " + instruction.arguments}});
-                commit.write_layer = transport::container_layer_writer(host_.graph_root, container);
+                std::vector<std::string> mount_points;  // RUN's own mounts: their mount points stay out of the layer
+                for (const auto& mount : options.mounts) mount_points.push_back(clean_absolute(mount.destination));
+                commit.write_layer =
+                    transport::container_layer_writer(host_.graph_root, container, false, mount_points);
                 id = host_.with_storage_ids([&] { return transport::commit_image(commit).id; });
             }
         } catch (...) {

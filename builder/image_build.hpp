@@ -30,6 +30,7 @@ struct BuildOptions {
     std::vector<std::string> cap_add;                // --cap-add for RUN, normalised
     std::vector<engine::MountSpec> volumes;          // --volume for RUN
     bool squash_all = false;                         // --squash-all: one layer
+    std::map<std::string, std::string> secrets;      // --secret id=ID,src=FILE: absolute files by id
     std::function<void(const std::string&)> report;  // step lines (may be null)
 };
 

@@ -54,10 +54,22 @@ std::string context_source(const std::string& source, const std::string& context
 
 }  // namespace
 
-engine::MountSpec run_mount(const std::string& value, const std::string& context_dir, const std::string& graph_root) {
+engine::MountSpec run_mount(const std::string& value, const std::string& context_dir, const std::string& graph_root,
+                            const std::map<std::string, std::string>& secrets) {
     auto options = options_of(value);
     std::string type = options.count("type") ? options["type"] : "bind";
     std::string target = options["target"];
+    if (type == "secret") {
+        std::string id = options.count("id") ? options["id"] : target.substr(target.rfind('/') + 1);
+        auto found = secrets.find(id);
+        if (found == secrets.end()) {
+            if (options.count("required") && options["required"] != "false")
+                throw Error("--mount=" + value + ": no secret " + id + " given (--secret id=" + id + ",src=FILE)");
+            return engine::parse_mount("type=tmpfs,destination=" + (target.empty() ? "/run/secrets/" + id : target));
+        }
+        return engine::parse_mount("type=bind,source=" + found->second +
+                                   ",destination=" + (target.empty() ? "/run/secrets/" + id : target) + ",ro");
+    }
     if (target.empty()) throw Error("--mount=" + value + ": target is required");
     bool read_only = options.count("ro") && options["ro"] != "false";
     bool read_write = options.count("rw") && options["rw"] != "false";
@@ -76,7 +88,7 @@ engine::MountSpec run_mount(const std::string& value, const std::string& context
         source = graph_root + "/build-cache-mounts/" + sha256_digest(id).substr(7, 32);
         make_directories(source, 0755);
     } else {
-        throw Error("--mount=" + value + ": type " + type + " is not supported (bind, cache, tmpfs)");
+        throw Error("--mount=" + value + ": type " + type + " is not supported (bind, cache, tmpfs, secret)");
     }
     return engine::parse_mount("type=bind,source=" + source + ",destination=" + target + (read_only ? ",ro" : ""));
 }

@@ -37,6 +37,7 @@ struct BuildFlags {
     std::vector<std::string> cap_add;
     std::vector<std::string> volumes;
     bool squash_all = false;
+    std::vector<std::string> secrets;
     std::vector<std::string> labels;
     bool no_cache = false;
     bool layers = true;
@@ -85,6 +86,18 @@ std::map<std::string, std::string> key_values(const std::vector<std::string>& it
         } else {
             out[item] = "";
         }
+    }
+    return out;
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t end = text.find(',', start);
+        if (end == std::string::npos) end = text.size();
+        out.push_back(text.substr(start, end - start));
+        start = end + 1;
     }
     return out;
 }
@@ -151,6 +164,16 @@ int run_build(const BuildFlags& flags, const GlobalOptions& globals) {
     for (const auto& name : flags.cap_add) options.cap_add.push_back(engine::normalize_capability(name));
     for (const auto& volume : flags.volumes) options.volumes.push_back(engine::parse_volume(volume));
     options.squash_all = flags.squash_all;
+    for (const auto& secret : flags.secrets) {  // id=ID,src=FILE (source=, and env=NAME is not supported)
+        std::string id, source;
+        for (const auto& [key, value] : key_values(split_commas(secret), false)) {
+            if (key == "id") id = value;
+            if (key == "src" || key == "source") source = value;
+        }
+        if (id.empty() || source.empty()) throw Error("--secret " + secret + ": id= and src= are required");
+        if (!path_exists(source)) throw Error("--secret " + secret + ": " + source + " does not exist");
+        options.secrets[id] = absolute(source);
+    }
     options.labels = key_values(flags.labels, false);
     options.use_cache = !flags.no_cache;
     options.layers = flags.layers;
@@ -183,8 +206,8 @@ void add_build(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals
                      "copies are the same. Instructions that only change the image's config add no layer.\n"
                      "COPY and ADD read only the context (less what .containerignore or .dockerignore leave\n"
                      "out) or, with --from, another stage or image. RUN takes --mount=type=bind (the context,\n"
-                     "read-only unless rw), type=cache (kept between builds) and type=tmpfs. The new image's id\n"
-                     "is printed last.",
+                     "read-only unless rw), type=cache (kept between builds), type=tmpfs and type=secret (a\n"
+                     "--secret file at /run/secrets/ID, never in a layer). The new image's id is printed last.",
                      {"berth build -t app .", "berth build -f Containerfile.dev --build-arg VERSION=2 -t app:dev .",
                       "berth build --target build --no-cache -t app-build ."},
                      ValueKind::directories};
@@ -215,6 +238,7 @@ void add_build(CommandTree& tree, CLI::App& parent, const GlobalOptions& globals
     build.add_flag("-q,--quiet", flags->quiet,
                    "Refrain from announcing build instructions and image read/write progress");
     build.add_flag("--rm", flags->rm, "Remove intermediate containers after a successful build (accepted)");
+    build.add_option("--secret", flags->secrets, "Secret file for RUN --mount=type=secret: id=ID,src=PATH");
     build.add_flag("--squash-all", flags->squash_all, "Squash all layers into a single layer");
     build.add_option("-t,--tag", flags->tags, "Name of the resulting image (repeatable)");
     build.add_option("--target", flags->target, "Set the target build stage to build");

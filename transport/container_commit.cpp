@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -227,9 +228,14 @@ storage::ImageRecord commit_image(const ImageCommit& commit) {
 
 std::function<void(const storage::ByteSink&)> container_layer_writer(const std::string& graph_root,
                                                                      const storage::ContainerRecord& container,
-                                                                     bool squash) {
-    return [graph_root, container, squash](const storage::ByteSink& sink) {
+                                                                     bool squash,
+                                                                     const std::vector<std::string>& left_out) {
+    return [graph_root, container, squash, left_out](const storage::ByteSink& sink) {
         auto trees = storage::container_trees(graph_root, container);
+        std::erase_if(trees.changes, [&](const storage::Change& change) {
+            return change.kind == storage::ChangeKind::added &&
+                   std::find(left_out.begin(), left_out.end(), change.path) != left_out.end();
+        });
         if (squash)
             storage::write_view_tar(trees.container, sink);
         else

@@ -58,10 +58,12 @@ struct ImageCommit {
 storage::ImageRecord commit_image(const ImageCommit& commit);
 
 // Writes a container's changes to its image as a layer's tar stream (OCI whiteouts for what it deleted), or its
-// whole filesystem when `squash`. Run it where the container's files can be read.
+// whole filesystem when `squash`; paths of `left_out` that the container added (mount points made for its mounts,
+// "/run/secrets/id") are not. Run it where the container's files can be read.
 std::function<void(const storage::ByteSink&)> container_layer_writer(const std::string& graph_root,
                                                                      const storage::ContainerRecord& container,
-                                                                     bool squash = false);
+                                                                     bool squash = false,
+                                                                     const std::vector<std::string>& left_out = {});
 
 // RFC 3339 in UTC with nanoseconds, as the image spec's "created".
 std::string timestamp_now();
