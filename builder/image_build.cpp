@@ -576,8 +576,8 @@ private:
         std::string from = flag_value(instruction, "from");
         std::optional<storage::ImageRecord> from_image;
         if (!from.empty()) from_image = source_image(expand(stage, from));
-        std::string chown = flag_value(instruction, "chown");
-        std::string chmod = flag_value(instruction, "chmod");
+        std::string chown = expand(stage, flag_value(instruction, "chown"));
+        std::string chmod = expand(stage, flag_value(instruction, "chmod"));
         if (!chmod.empty()) request.mode = parse_chmod(chmod);
         request.rootless = host_.rootless;
         std::string parent_key = stage.key;
