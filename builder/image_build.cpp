@@ -94,8 +94,6 @@ public:
         auto stages = split_stages();
         size_t last = stages.size() - 1;
         if (!options_.target.empty()) last = target_index(stages);
-        size_t total = 0;
-        for (size_t i = 0; i <= last; ++i) total += stages[i].size();
         for (size_t i = 0; i <= last; ++i) {
             stage_number_ = i + 1;
             stage_count_ = last + 1;
