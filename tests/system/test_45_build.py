@@ -35,6 +35,7 @@ COPY --chmod=0755 run.sh bin/run.sh
 COPY *.cfg conf/
 EXPOSE 8080 53/udp
 STOPSIGNAL SIGINT
+VOLUME /data
 USER 1000:1000
 ENTRYPOINT ["/app/bin/run.sh"]
 CMD ["default"]
@@ -85,7 +86,7 @@ def berth(request, berth_binary, shared_registry):
 def test_multi_stage_build_runs_with_what_each_stage_made(berth):
     lines = berth.first.stdout.splitlines()
     assert lines[0] == "[1/2] STEP 1/5: FROM $BASE AS build"
-    assert "[2/2] STEP 12/12: CMD [\"default\"]" in lines
+    assert "[2/2] STEP 13/13: CMD [\"default\"]" in lines
     assert "COMMIT localhost/app:latest" in lines
     image_id = lines[-1]
     assert (berth.base / "iid").read_text() == "sha256:" + image_id
@@ -252,7 +253,7 @@ def test_onbuild_triggers_squash_all_build_arg_files_and_volumes(berth):
     assert berth.run("run", "--rm", "child", "ls", "/run/secrets/token", check=False).returncode != 0
 
 
-def image_files(berth: Berth, image: str) -> dict[str, tuple[int, bytes]]:
+def image_files(berth: Berth, image: str) -> dict[str, tuple[int, int, int, bytes]]:
     name = berth.run("create", "--entrypoint", "true", image).stdout.strip()
     archive = berth.run("export", name).stdout_bytes
     berth.run("rm", name)
@@ -260,7 +261,8 @@ def image_files(berth: Berth, image: str) -> dict[str, tuple[int, bytes]]:
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         for member in tar.getmembers():
             if member.name.lstrip("./").startswith("app/") and member.isfile():
-                files[member.name.lstrip("./")] = (member.mode, tar.extractfile(member).read())
+                files[member.name.lstrip("./")] = (member.mode, member.uid, member.gid,
+                                                   tar.extractfile(member).read())
     return files
 
 
@@ -276,13 +278,14 @@ def test_buildah_builds_the_same_config_and_files(berth, shared_registry, tmp_pa
                                      capture_output=True, text=True, timeout=60).stdout)["OCIv1"]["config"]
     ours = berth.json("image", "inspect", "app")[0]["Config"]
     peer["Labels"].pop("io.buildah.version")  # buildah signs its images with its version; berth is not buildah
-    for key in ["Env", "Cmd", "Entrypoint", "WorkingDir", "User", "Labels", "ExposedPorts", "StopSignal"]:
+    for key in ["Env", "Cmd", "Entrypoint", "WorkingDir", "User", "Labels", "ExposedPorts", "StopSignal", "Volumes"]:
         assert ours.get(key) == peer.get(key), key
     mount = subprocess.run(["buildah", *storage, "from", "peer"], check=True, capture_output=True, text=True,
                            timeout=60).stdout.strip()
     root = Path(subprocess.run(["buildah", *storage, "mount", mount], check=True, capture_output=True, text=True,
                                timeout=60).stdout.strip())
-    peer_files = {str(path.relative_to(root)): (path.stat().st_mode & 0o7777, path.read_bytes())
+    peer_files = {str(path.relative_to(root)): (path.stat().st_mode & 0o7777, path.stat().st_uid, path.stat().st_gid,
+                                                path.read_bytes())
                   for path in (root / "app").rglob("*") if path.is_file()}
     subprocess.run(["buildah", *storage, "rm", mount], check=True, capture_output=True, timeout=60)
     assert image_files(berth, "app") == peer_files
