@@ -260,9 +260,9 @@ def image_files(berth: Berth, image: str) -> dict[str, tuple[int, int, int, byte
     files = {}
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         for member in tar.getmembers():
-            if member.name.lstrip("./").startswith("app/") and member.isfile():
-                files[member.name.lstrip("./")] = (member.mode, member.uid, member.gid,
-                                                   tar.extractfile(member).read())
+            if member.name.lstrip("./").startswith("app/") and (member.isfile() or member.isdir()):
+                content = tar.extractfile(member).read() if member.isfile() else b""
+                files[member.name.lstrip("./").rstrip("/")] = (member.mode, member.uid, member.gid, content)
     return files
 
 
@@ -285,7 +285,7 @@ def test_buildah_builds_the_same_config_and_files(berth, shared_registry, tmp_pa
     root = Path(subprocess.run(["buildah", *storage, "mount", mount], check=True, capture_output=True, text=True,
                                timeout=60).stdout.strip())
     peer_files = {str(path.relative_to(root)): (path.stat().st_mode & 0o7777, path.stat().st_uid, path.stat().st_gid,
-                                                path.read_bytes())
-                  for path in (root / "app").rglob("*") if path.is_file()}
+                                                path.read_bytes() if path.is_file() else b"")
+                  for path in (root / "app").rglob("*") if path.is_file() or path.is_dir()}
     subprocess.run(["buildah", *storage, "rm", mount], check=True, capture_output=True, timeout=60)
     assert image_files(berth, "app") == peer_files
