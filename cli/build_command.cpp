@@ -67,6 +67,7 @@ std::pair<std::string, std::string> read_containerfile(const BuildFlags& flags, 
         return {std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()), "stdin"};
     if (!flags.file.empty()) {
         auto text = read_file_if_exists(flags.file);
+        if (!text && !flags.file.starts_with("/")) text = read_file_if_exists(context + "/" + flags.file);
         if (!text) throw Error("the specified Containerfile or Dockerfile does not exist, " + flags.file);
         return {*text, flags.file.substr(flags.file.rfind('/') + 1)};
     }

@@ -148,6 +148,11 @@ def test_bad_containerfiles_and_failing_runs(berth):
     assert (result.returncode, result.stderr) == (125, "Error: stdin:2: unknown instruction: FROB\n")
     result = berth.run("build", str(context), check=False)
     assert (result.returncode, result.stderr) == (125, "Error: Containerfile:3: unknown instruction: FROB\n")
+    result = berth.run("build", "-f", "Containerfile", str(context), check=False)  # found in the context
+    assert (result.returncode, result.stderr) == (125, "Error: Containerfile:3: unknown instruction: FROB\n")
+    result = berth.run("build", "-f", "nope", str(context), check=False)
+    assert (result.returncode, result.stderr) == (
+        125, "Error: the specified Containerfile or Dockerfile does not exist, nope\n")
     failing = make_context(berth, "failing", {"Containerfile": f"FROM {berth.image}\nRUN exit 3\n"})
     result = berth.run("build", str(failing), check=False)
     assert result.returncode == 3
