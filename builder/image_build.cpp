@@ -11,6 +11,7 @@
 #include "builder/containerfile.hpp"
 #include "builder/copy_sources.hpp"
 #include "builder/ignore_rules.hpp"
+#include "builder/image_config.hpp"
 #include "builder/run_mounts.hpp"
 #include "builder/word_expansion.hpp"
 #include "common/error.hpp"
@@ -53,29 +54,6 @@ std::string clean_absolute(const std::string& path) {
     if (parts)
         for (const auto& part : *parts) out += "/" + part;
     return out.empty() ? "/" : out;
-}
-
-// "KEY=VALUE" entries of Env as a map-like list, in order.
-void set_env(json& config, const std::string& key, const std::string& value) {
-    if (!config.contains("Env") || !config["Env"].is_array()) config["Env"] = json::array();
-    for (auto& item : config["Env"])
-        if (item.is_string() && item.get<std::string>().starts_with(key + "=")) {
-            item = key + "=" + value;
-            return;
-        }
-    config["Env"].push_back(key + "=" + value);
-}
-
-Variables env_of(const json& config) {
-    Variables out;
-    if (config.contains("Env") && config["Env"].is_array())
-        for (const auto& item : config["Env"])
-            if (item.is_string()) {
-                auto text = item.get<std::string>();
-                size_t equals = text.find('=');
-                out[text.substr(0, equals)] = equals == std::string::npos ? "" : text.substr(equals + 1);
-            }
-    return out;
 }
 
 class Builder {
@@ -347,7 +325,7 @@ private:
                     "HEALTHCHECK is not supported for OCI image format and will be ignored. Must use "
                     "`docker` format");
             else
-                healthcheck(stage, instruction);
+                stage.config["Healthcheck"] = healthcheck_config(instruction);
         } else if (keyword == "ONBUILD") {
             config["OnBuild"].push_back(instruction.arguments);
         }
@@ -358,61 +336,6 @@ private:
         auto command = stage.shell;
         command.push_back(instruction.arguments);
         return command;
-    }
-
-    void healthcheck(Stage& stage, const Instruction& instruction) {
-        std::string rest = instruction.arguments;
-        if (upper(rest) == "NONE") {
-            stage.config["Healthcheck"] = {{"Test", {"NONE"}}};
-            return;
-        }
-        if (upper(rest.substr(0, 4)) != "CMD " && upper(rest.substr(0, 4)) != "CMD[")
-            throw Error("HEALTHCHECK takes NONE or CMD followed by the command");
-        Instruction command = instruction;
-        command.keyword = "CMD";
-        command.arguments = rest.substr(3);
-        command.arguments.erase(0, command.arguments.find_first_not_of(" \t"));
-        auto value = json::parse(command.arguments, nullptr, false);
-        json test = json::array();
-        if (value.is_array()) {
-            test.push_back("CMD");
-            for (const auto& item : value) test.push_back(item);
-        } else {
-            test = {"CMD-SHELL", command.arguments};
-        }
-        json check = {{"Test", test}};
-        for (auto [flag, key] :
-             {std::pair{"interval", "Interval"}, std::pair{"timeout", "Timeout"},
-              std::pair{"start-period", "StartPeriod"}, std::pair{"start-interval", "StartInterval"}})
-            if (std::string given = flag_value(instruction, flag); !given.empty()) check[key] = duration_ns(given);
-        if (std::string retries = flag_value(instruction, "retries"); !retries.empty()) {
-            try {
-                check["Retries"] = std::stoi(retries);
-            } catch (const std::exception&) {
-                throw Error("--retries=" + retries + ": not a number");
-            }
-        }
-        stage.config["Healthcheck"] = check;
-    }
-
-    // A Go duration ("30s", "1m30s", "500ms") in nanoseconds.
-    static int64_t duration_ns(const std::string& text) {
-        static const std::vector<std::pair<std::string, double>> units{{"ns", 1},  {"us", 1e3}, {"ms", 1e6},
-                                                                       {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
-        double total = 0;
-        size_t pos = 0;
-        while (pos < text.size()) {
-            size_t end = text.find_first_not_of("0123456789.", pos);
-            if (end == pos || end == std::string::npos) throw Error("invalid duration \"" + text + "\"");
-            double number = std::stod(text.substr(pos, end - pos));
-            size_t unit_end = text.find_first_of("0123456789.", end);
-            std::string unit = text.substr(end, unit_end == std::string::npos ? std::string::npos : unit_end - end);
-            auto found = std::find_if(units.begin(), units.end(), [&](const auto& item) { return item.first == unit; });
-            if (found == units.end()) throw Error("invalid duration \"" + text + "\"");
-            total += number * found->second;
-            pos = unit_end == std::string::npos ? text.size() : unit_end;
-        }
-        return static_cast<int64_t>(total);
     }
 
     // ---- RUN ----
