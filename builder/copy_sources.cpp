@@ -95,6 +95,43 @@ std::string resolve_in_tree(const std::string& written, const SourceTree& tree) 
     return join(done);
 }
 
+// A destination in the image with the image's symlinks followed as the container would see them: absolute targets
+// from the image's root, ".." stopping there ("/bin/x" in an image whose /bin links to usr/bin is "usr/bin/x").
+std::string resolve_in_image(const std::string& written, const storage::TreeView& image) {
+    auto parts = lexical_components(written).value_or(std::vector<std::string>{});
+    std::vector<std::string> done;
+    std::vector<std::string> todo(parts.rbegin(), parts.rend());
+    int links = 0;
+    while (!todo.empty()) {
+        std::string part = todo.back();
+        todo.pop_back();
+        if (part == "..") {
+            if (!done.empty()) done.pop_back();
+            continue;
+        }
+        if (part == "." || part.empty()) continue;
+        done.push_back(part);
+        auto found = image.find(join(done));
+        if (found == image.end() || !S_ISLNK(found->second.status.st_mode)) continue;
+        if (++links > 40) throw Error("too many levels of symbolic links: " + written);
+        std::string target(static_cast<size_t>(found->second.status.st_size) + 1, '\0');
+        ssize_t length = ::readlink(found->second.source.c_str(), target.data(), target.size());
+        if (length < 0) throw_last_errno("read link " + found->second.source);
+        target.resize(static_cast<size_t>(length));
+        done.pop_back();
+        if (target.starts_with("/")) done.clear();
+        std::vector<std::string> pieces;
+        for (size_t start = 0; start <= target.size();) {
+            size_t end = target.find('/', start);
+            if (end == std::string::npos) end = target.size();
+            pieces.push_back(target.substr(start, end - start));
+            start = end + 1;
+        }
+        for (auto it = pieces.rbegin(); it != pieces.rend(); ++it) todo.push_back(*it);
+    }
+    return join(done);
+}
+
 std::vector<std::string> matching(const std::string& pattern, const SourceTree& tree) {
     auto parts = lexical_components(pattern);
     if (!parts) throw Error("forbidden path outside " + tree.description + ": " + pattern);
@@ -212,8 +249,7 @@ SourceTree context_tree(const std::string& context_dir, const IgnoreRules& rules
 }
 
 CopyPlan plan_copy(const CopyRequest& request, const SourceTree& tree, const storage::TreeView& image) {
-    auto destination_parts = lexical_components(request.destination);
-    std::string destination = destination_parts ? join(*destination_parts) : "";
+    std::string destination = resolve_in_image(request.destination, image);
     auto existing = image.find(destination);
     bool into_directory = request.destination.ends_with("/") || request.sources.size() > 1 || destination.empty() ||
                           (existing != image.end() && S_ISDIR(existing->second.status.st_mode));

@@ -57,6 +57,28 @@ TEST_F(CopySources, AFileGoesIntoADirectoryDestinationOrIsRenamed) {
     EXPECT_EQ(paths({"a.txt"}, "/srv", image), (std::vector<std::string>{"srv", "srv/a.txt"}));
 }
 
+TEST_F(CopySources, DestinationsFollowTheImagesSymlinks) {
+    storage::TreeView image;
+    auto add_link = [&](const std::string& name, const std::string& target) {
+        std::string path = outside_.path() + "/" + name;
+        ASSERT_EQ(::symlink(target.c_str(), path.c_str()), 0);
+        storage::TreeEntry entry{path, {}};
+        ASSERT_EQ(::lstat(path.c_str(), &entry.status), 0);
+        image[name] = entry;
+    };
+    image["usr"].status.st_mode = S_IFDIR | 0755;
+    image["usr/bin"].status.st_mode = S_IFDIR | 0755;
+    image["usr/lib"].status.st_mode = S_IFDIR | 0700;
+    add_link("bin", "usr/bin");
+    add_link("lib", "/usr/lib");
+    EXPECT_EQ(paths({"a.txt"}, "/bin/", image), (std::vector<std::string>{"usr", "usr/bin", "usr/bin/a.txt"}));
+    EXPECT_EQ(paths({"a.txt"}, "/lib", image), (std::vector<std::string>{"usr", "usr/lib", "usr/lib/a.txt"}));
+    CopyRequest request;
+    request.sources = {"a.txt"};
+    request.destination = "/lib/x/";
+    EXPECT_EQ(plan_copy(request, tree(), image).entries.at("usr/lib").status.st_mode, S_IFDIR | 0700u);
+}
+
 TEST_F(CopySources, GlobsMatchWithinOneDirectory) {
     EXPECT_EQ(paths({"*.txt"}, "/t"), (std::vector<std::string>{"t", "t/a.txt", "t/b.txt"}));
     EXPECT_EQ(error_of([&] { paths({"*.none"}, "/t"); }),
