@@ -142,6 +142,19 @@ def test_copy_never_reads_outside_the_context(berth):
             "outside the build context" in result.stderr, result.stderr
 
 
+def test_add_of_a_hostile_tar_writes_nothing_outside(berth):
+    context = make_context(berth, "hostile", {"Containerfile": f"FROM {berth.image}\nADD evil.tar /x/\n"})
+    with tarfile.open(context / "evil.tar", "w") as tar:
+        info = tarfile.TarInfo("../../../../../../tmp/berth-escape-45")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    if berth.user:
+        os.chown(context / "evil.tar", berth.user.uid, berth.user.gid)
+    result = berth.run("build", str(context), check=False)
+    assert result.returncode == 125 and "escapes the layer root" in result.stderr, result
+    assert not Path("/tmp/berth-escape-45").exists()
+
+
 def test_bad_containerfiles_and_failing_runs(berth):
     context = make_context(berth, "bad", {"Containerfile": f"FROM {berth.image}\n\nFROB x\n"})
     result = berth.run("build", "-f", "-", str(context), input=f"FROM {berth.image}\nFROB x\n", check=False)
