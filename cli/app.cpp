@@ -187,6 +187,7 @@ std::unique_ptr<CommandTree> build_command_tree(GlobalOptions& globals, const st
     add_login_commands(*tree);
     add_image_commands(*tree, globals);
     add_archive_commands(*tree, globals);
+    add_build_commands(*tree, globals);
     add_container_commands(*tree, globals);
     add_volume_commands(*tree, globals);
     add_generate_commands(*tree, globals);

@@ -6,6 +6,7 @@
 
 #include "cli/cidfile.hpp"
 #include "cli/commands.hpp"
+#include "cli/container_setup.hpp"
 #include "cli/container_targets.hpp"
 #include "cli/output/format.hpp"
 #include "cli/pull_command.hpp"
@@ -131,30 +132,15 @@ std::vector<std::string> own_command_line() {
     return words;
 }
 
-storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOptions& globals,
-                                           const StorageContext& storage) {
-    if (flags.arguments.empty()) throw Error("requires at least 1 arg(s), only received 0");
-    auto options = to_run_options(flags);
-    for (const auto& value : flags.volumes_from)
-        for (auto& mount : engine::mounts_from_container(storage.graph_root, value)) {
-            bool covered = std::any_of(options.mounts.begin(), options.mounts.end(), [&](const engine::MountSpec& own) {
-                return own.destination == mount.destination;
-            });
-            if (!covered) options.mounts.push_back(std::move(mount));
-        }
-    auto restart = parse_restart_policy(flags.restart);
-    uint64_t log_max_size = parse_log_options(flags.log_opt);
-    if (restart.first != "no" && flags.rm)
-        throw Error("the --rm option conflicts with --restart, when the restartPolicy is not \"\" and \"no\"");
-    if (!flags.cidfile.empty()) check_cidfile_free(flags.cidfile);
-    auto image = image_for_container(storage, flags);
-    if (flags.replace && !options.name.empty()) replace_existing(storage, options.name);
+}  // namespace
 
+engine::CreateRequest container_create_request(const StorageContext& storage, const GlobalOptions& globals,
+                                               const storage::ImageRecord& image, engine::RunOptions options) {
     engine::CreateRequest request;
     request.graph_root = storage.graph_root;
     request.rootless = storage.rootless;
     request.image = image;
-    request.image_name = image_name_for(image, flags.arguments.front());
+    request.image_name = image.names.empty() ? image.id.substr(7) : image.names.front();
     request.options = std::move(options);
     request.driver = engine::container_rootfs_driver(storage.graph_root, storage.rootless, globals.driver_override());
     request.assemble_vfs_rootfs = [&storage](const std::vector<std::string>& layers, const std::string& target) {
@@ -179,6 +165,32 @@ storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOp
             return std::string();
         });
     };
+    return request;
+}
+
+namespace {
+
+storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOptions& globals,
+                                           const StorageContext& storage) {
+    if (flags.arguments.empty()) throw Error("requires at least 1 arg(s), only received 0");
+    auto options = to_run_options(flags);
+    for (const auto& value : flags.volumes_from)
+        for (auto& mount : engine::mounts_from_container(storage.graph_root, value)) {
+            bool covered = std::any_of(options.mounts.begin(), options.mounts.end(), [&](const engine::MountSpec& own) {
+                return own.destination == mount.destination;
+            });
+            if (!covered) options.mounts.push_back(std::move(mount));
+        }
+    auto restart = parse_restart_policy(flags.restart);
+    uint64_t log_max_size = parse_log_options(flags.log_opt);
+    if (restart.first != "no" && flags.rm)
+        throw Error("the --rm option conflicts with --restart, when the restartPolicy is not \"\" and \"no\"");
+    if (!flags.cidfile.empty()) check_cidfile_free(flags.cidfile);
+    auto image = image_for_container(storage, flags);
+    if (flags.replace && !options.name.empty()) replace_existing(storage, options.name);
+
+    auto request = container_create_request(storage, globals, image, std::move(options));
+    request.image_name = image_name_for(image, flags.arguments.front());
     auto record = engine::create_container(request);
     if (!flags.cidfile.empty()) write_cidfile(flags.cidfile, record.id);
     return storage::ContainerStore(storage.graph_root).update(record.id, [&](storage::ContainerRecord& created) {

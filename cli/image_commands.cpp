@@ -173,9 +173,24 @@ const TemplateSchema& images_template_schema() {
     return schema;
 }
 
+// Whether an image is an intermediate one, as Podman hides them from `images` without --all: it has no names and
+// another image was built on it (its layers, then maybe more, and made later) - the steps `berth build` caches.
+bool is_intermediate(const storage::ImageRecord& image, const std::vector<storage::ImageRecord>& all) {
+    if (!image.names.empty()) return false;
+    return std::any_of(all.begin(), all.end(), [&](const storage::ImageRecord& other) {
+        if (other.id == image.id || other.layers.size() < image.layers.size()) return false;
+        if (!std::equal(image.layers.begin(), image.layers.end(), other.layers.begin())) return false;
+        return other.layers.size() > image.layers.size() || other.created > image.created;
+    });
+}
+
 int run_images(const ImagesOptions& options, const GlobalOptions& globals) {
     auto storage = open_storage(globals, false);
     auto images = filtered_images(options, storage.graph_root);
+    if (!options.all) {
+        auto all = engine::list_images(storage.graph_root);
+        std::erase_if(images, [&](const storage::ImageRecord& image) { return is_intermediate(image, all); });
+    }
     if (options.quiet) {
         for (const auto& image : images)
             std::printf("%s\n", options.no_trunc ? image.id.c_str() : image.id.substr(7, 12).c_str());
@@ -313,7 +328,8 @@ void add_images(CommandTree& tree, CLI::App& parent, const std::string& name, co
                                     [options, &globals] { return run_images(*options, globals); });
     if (name == "ls") images.alias("list");
     images.add_option("image", options->image, "List only images matching this reference");
-    images.add_flag("-a,--all", options->all, "Show all images (berth keeps no intermediate images)");
+    images.add_flag("-a,--all", options->all,
+                    "Show all images (by default the intermediate images of builds are hidden)");
     images.add_flag("-q,--quiet", options->quiet, "Display only image IDs");
     images.add_flag("--digests", options->digests, "Show digests");
     images.add_flag("--no-trunc", options->no_trunc, "Do not truncate output");

@@ -71,6 +71,7 @@ TEST_PACKAGES=(
   python3-jsonschema
   skopeo
   podman
+  buildah
   systemd
 )
 
