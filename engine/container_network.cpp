@@ -6,6 +6,7 @@
 #include "netns/cni_bridge.hpp"
 #include "netns/host_routes.hpp"
 #include "netns/network_helpers.hpp"
+#include "networks/network_store.hpp"
 
 namespace berth::engine {
 namespace {
@@ -38,10 +39,37 @@ void add_pasta_addresses(EtcNetwork& network) {
     network.host_gateway = route->gateway;
 }
 
+// A user-defined network's gateway reaches the host, and answers DNS (aardvark-dns) when the network has it.
+void add_user_network_addresses(const netns::NetworkMode& mode, const std::string& graph_root, EtcNetwork& etc) {
+    auto network = networks::NetworkStore(graph_root).get(mode.bridge_name);
+    for (const auto& subnet : network.subnets) {
+        if (subnet.gateway.empty() || subnet.gateway.find(':') != std::string::npos) continue;
+        etc.host_gateway = subnet.gateway;
+        if (network.dns_enabled) etc.mode_nameservers = {subnet.gateway};
+        break;
+    }
+}
+
 }  // namespace
 
-netns::NetworkMode resolve_network_mode(const std::string& network, bool rootless) {
-    return netns::parse_network(network, rootless, default_helper_name());
+netns::NetworkMode resolve_network_mode(const RunOptions& options, bool rootless, const std::string& graph_root) {
+    auto mode = netns::parse_network(options.network, rootless, default_helper_name());
+    bool extras = !options.ip.empty() || !options.network_aliases.empty();
+    if (!netns::is_user_network(mode)) {
+        if (extras && mode.kind != netns::NetworkKind::bridge)
+            throw Error("--ip and --network-alias can only be used with bridge networks");
+        if (extras) throw Error("--ip and --network-alias need a user-defined network (network create)");
+        return mode;
+    }
+    auto found = networks::NetworkStore(graph_root).find(mode.bridge_name);
+    // Podman's message; as every failure of create, status 125.
+    if (!found) throw Error("unable to find network with name or ID " + mode.bridge_name + ": network not found");
+    const auto& network = *found;
+    auto endpoint = networks::parse_endpoint(netns::network_text(mode));
+    endpoint.network = network.name;
+    if (!options.ip.empty()) endpoint.static_ip = options.ip;
+    for (const auto& alias : options.network_aliases) endpoint.aliases.push_back(alias);
+    return netns::parse_network(networks::endpoint_text(endpoint), rootless, "");
 }
 
 std::vector<netns::PortMapping> published_ports(const RunOptions& options, const nlohmann::json& image_config,
@@ -59,7 +87,7 @@ std::vector<netns::PortMapping> published_ports(const RunOptions& options, const
     return ports;
 }
 
-EtcNetwork etc_network(const netns::NetworkMode& mode, const RunOptions& options) {
+EtcNetwork etc_network(const netns::NetworkMode& mode, const RunOptions& options, const std::string& graph_root) {
     EtcNetwork network;
     network.add_hosts = options.add_hosts;
     network.dns = options.dns;
@@ -68,7 +96,10 @@ EtcNetwork etc_network(const netns::NetworkMode& mode, const RunOptions& options
     switch (mode.kind) {
         case netns::NetworkKind::slirp4netns: add_slirp_addresses(mode, network); break;
         case netns::NetworkKind::pasta: add_pasta_addresses(network); break;
-        case netns::NetworkKind::bridge: network.host_gateway = netns::default_bridge_gateway; break;
+        case netns::NetworkKind::bridge:
+            network.host_gateway = netns::default_bridge_gateway;
+            if (netns::is_user_network(mode)) add_user_network_addresses(mode, graph_root, network);
+            break;
         case netns::NetworkKind::host: network.host_network = true; break;
         case netns::NetworkKind::none: break;
     }
@@ -108,9 +139,9 @@ std::vector<std::string> port_host_addresses(const storage::ContainerRecord& rec
     return netns::host_addresses_of(from_records(record.ports), private_port);
 }
 
-ContainerNetwork::ContainerNetwork(const storage::ContainerRecord& record, const std::string& run_root,
-                                   const std::string& userdata)
-    : userdata_(userdata), name_(record.name) {
+ContainerNetwork::ContainerNetwork(const storage::ContainerRecord& record, const std::string& graph_root,
+                                   const std::string& run_root, const std::string& userdata)
+    : graph_root_(graph_root), run_root_(run_root), userdata_(userdata), name_(record.name) {
     // Records from before networks existed had no mode: their containers got an empty namespace.
     request_.mode =
         record.network.empty() ? netns::NetworkMode{} : netns::parse_network(record.network, record.rootless, "");
@@ -121,9 +152,29 @@ ContainerNetwork::ContainerNetwork(const storage::ContainerRecord& record, const
 
 void ContainerNetwork::prepare() { reserved_ = netns::prepare_network(request_); }
 
+ContainerNetwork::~ContainerNetwork() = default;
+
+void ContainerNetwork::detach() {
+    user_network_.reset();
+    attachment_.reset();
+}
+
 void ContainerNetwork::attach(pid_t pid) {
-    attachment_ = std::make_unique<netns::NetworkAttachment>(request_, pid, std::move(reserved_));
-    std::string address = attachment_->bridge_address();
+    std::string address;
+    if (netns::is_user_network(request_.mode)) {
+        networks::NetavarkRequest request;
+        request.container_id = request_.container_id;
+        request.container_name = name_;
+        request.endpoint = networks::parse_endpoint(netns::network_text(request_.mode));
+        request.network = networks::NetworkStore(graph_root_).get(request.endpoint.network);
+        request.ports = request_.ports;
+        user_network_ = std::make_unique<networks::NetavarkAttachment>(
+            std::move(request), pid, networks::NetavarkPaths{run_root_ + "/networks"});
+        address = user_network_->address();
+    } else {
+        attachment_ = std::make_unique<netns::NetworkAttachment>(request_, pid, std::move(reserved_));
+        address = attachment_->bridge_address();
+    }
     if (!address.empty()) {
         auto hostname = read_file_if_exists(userdata_ + "/hostname").value_or("");
         while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();

@@ -82,6 +82,10 @@ struct RunOptions {
     bool rm = false;                                 // --rm
     bool tty = false;                                // -t/--tty
     bool interactive = false;                        // -i/--interactive
+
+    // On a user-defined network: --ip and --network-alias.
+    std::string ip;
+    std::vector<std::string> network_aliases;
 };
 
 }  // namespace berth::engine

@@ -1,0 +1,82 @@
+// Containers on user-defined networks, attached with netavark (Podman 4's network backend): `netavark setup`
+// with the network's definition and the container's addresses on stdin makes the bridge, the veth pair, the
+// firewall rules and port forwards, and starts aardvark-dns, which resolves the names of the containers of a
+// network; `netavark teardown` undoes it. berth leases the addresses itself, as Podman does.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "netns/port_mapping.hpp"
+#include "networks/network_record.hpp"
+
+namespace berth::networks {
+
+// A container's place on one network: --network NAME[:ip=,alias=,...], --ip, --network-alias.
+struct NetworkEndpoint {
+    std::string network;               // the network's name
+    std::string static_ip;             // "" to lease one
+    std::vector<std::string> aliases;  // more names it resolves as (besides its own name and short id)
+    std::string interface_name = "eth0";
+};
+
+// Parses the text a container's record keeps: "NAME" or "NAME:ip=10.89.0.5,alias=db,alias=cache". Podman's
+// error for another option.
+NetworkEndpoint parse_endpoint(const std::string& text);
+// The text parse_endpoint() reads.
+std::string endpoint_text(const NetworkEndpoint& endpoint);
+
+struct NetavarkRequest {
+    std::string container_id;
+    std::string container_name;
+    NetworkEndpoint endpoint;
+    Network network;
+    std::vector<std::string> addresses;  // the leased ones, one per subnet
+    std::vector<netns::PortMapping> ports;
+};
+
+// netavark's stdin for setup and teardown (its NetworkOptions).
+nlohmann::json netavark_options(const NetavarkRequest& request);
+
+// The first IPv4 address in netavark's setup output ("10.89.0.2"), "" when none.
+std::string setup_result_ipv4(const nlohmann::json& result);
+
+// Where netavark and aardvark-dns are (Debian's /usr/lib/podman first); Error naming the package when missing.
+std::string netavark_binary();
+std::string aardvark_binary();
+
+// Where the network state of a run root lives: <run root>/networks (netavark's --config: aardvark-dns' files),
+// with the address leases and the namespaces' bind mounts under it.
+struct NetavarkPaths {
+    std::string config_dir;
+    std::string leases_dir() const { return config_dir + "/leases"; }
+    std::string netns_dir() const { return config_dir + "/netns"; }
+};
+
+class NetavarkAttachment {
+public:
+    // Leases addresses, binds the namespace of `pid` and runs setup; Error with netavark's message when it fails,
+    // leaving nothing behind.
+    NetavarkAttachment(NetavarkRequest request, pid_t pid, NetavarkPaths paths);
+    NetavarkAttachment(const NetavarkAttachment&) = delete;
+    NetavarkAttachment& operator=(const NetavarkAttachment&) = delete;
+    // Runs teardown and gives the addresses back; failures are warnings.
+    ~NetavarkAttachment();
+
+    const std::string& address() const { return address_; }
+
+private:
+    void remove() noexcept;
+
+    NetavarkRequest request_;
+    NetavarkPaths paths_;
+    std::string netns_path_;
+    bool set_up_ = false;
+    std::string address_;
+};
+
+}  // namespace berth::networks
