@@ -169,7 +169,7 @@ void ContainerNetwork::attach(pid_t pid) {
         request.network = networks::NetworkStore(graph_root_).get(request.endpoint.network);
         request.ports = request_.ports;
         user_network_ = std::make_unique<networks::NetavarkAttachment>(
-            std::move(request), pid, networks::NetavarkPaths{run_root_ + "/networks"});
+            std::move(request), pid, networks::NetavarkPaths{run_root_ + "/networks", graph_root_});
         address = user_network_->address();
     } else {
         attachment_ = std::make_unique<netns::NetworkAttachment>(request_, pid, std::move(reserved_));

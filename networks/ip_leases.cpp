@@ -9,21 +9,27 @@
 #include "networks/ip_network.hpp"
 
 namespace berth::networks {
-namespace {
+namespace {}  // namespace
 
-// Whether the lease file is now the container's: made here, or held by it already.
-bool take(const std::string& path, const std::string& container_id) {
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    if (!fd.valid()) {
+// Whether the lease file is now the container's: made here, held by it already, or taken over from a container
+// that is gone.
+bool IpLeases::take(const std::string& path, const std::string& container_id) const {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+        if (fd.valid()) {
+            if (::write(fd.get(), container_id.data(), container_id.size()) !=
+                static_cast<ssize_t>(container_id.size()))
+                throw_last_errno("write " + path);
+            return true;
+        }
         if (errno != EEXIST) throw_last_errno("lease address " + path);
-        return read_file_if_exists(path).value_or("") == container_id;
+        std::string holder = read_file_if_exists(path).value_or("");
+        if (holder == container_id) return true;
+        if (!holder_exists_ || holder.empty() || holder_exists_(holder)) return false;
+        ::unlink(path.c_str());
     }
-    if (::write(fd.get(), container_id.data(), container_id.size()) != static_cast<ssize_t>(container_id.size()))
-        throw_last_errno("write " + path);
-    return true;
+    return false;
 }
-
-}  // namespace
 
 std::string IpLeases::lease(const Network& network, const NetworkSubnet& subnet, const std::string& container_id,
                             const std::string& wanted) {

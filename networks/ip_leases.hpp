@@ -3,6 +3,7 @@
 // reboot, as the namespaces are).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "networks/network_record.hpp"
@@ -11,7 +12,12 @@ namespace berth::networks {
 
 class IpLeases {
 public:
-    explicit IpLeases(std::string directory) : directory_(std::move(directory)) {}
+    // Whether the container of a lease is still there; a lease of one that is gone (its monitor killed before it
+    // gave the address back, then the container removed) is free again. Without it every lease counts.
+    using HolderExists = std::function<bool(const std::string& container_id)>;
+
+    explicit IpLeases(std::string directory, HolderExists holder_exists = {})
+        : directory_(std::move(directory)), holder_exists_(std::move(holder_exists)) {}
 
     // An address of `subnet` (an entry of network.subnets) for the container: `wanted` when given (Podman's Error
     // when taken or outside the subnet), else the first free one of the lease range or the subnet, past the
@@ -23,7 +29,10 @@ public:
     void release(const Network& network, const std::string& container_id) noexcept;
 
 private:
+    bool take(const std::string& path, const std::string& container_id) const;
+
     std::string directory_;
+    HolderExists holder_exists_;
 };
 
 }  // namespace berth::networks

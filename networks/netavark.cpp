@@ -10,6 +10,7 @@
 #include "netns/cni_bridge.hpp"
 #include "netns/helper_process.hpp"
 #include "networks/ip_leases.hpp"
+#include "storage/container_store.hpp"
 
 namespace berth::networks {
 namespace {
@@ -136,7 +137,11 @@ NetavarkAttachment::NetavarkAttachment(NetavarkRequest request, pid_t pid, Netav
     : request_(std::move(request)), paths_(std::move(paths)) {
     make_directories(paths_.config_dir, 0700);
     try {
-        IpLeases leases(paths_.leases_dir());
+        IpLeases leases(paths_.leases_dir(), [this](const std::string& id) {
+            if (path_exists(storage::ContainerStore(paths_.graph_root).paths_of(id).directory)) return true;
+            tear_down_leftover(id);
+            return false;
+        });
         for (const auto& subnet : request_.network.subnets) {
             bool v6 = subnet.subnet.find(':') != std::string::npos;
             bool wanted_here = !request_.endpoint.static_ip.empty() &&
@@ -155,6 +160,21 @@ NetavarkAttachment::NetavarkAttachment(NetavarkRequest request, pid_t pid, Netav
 }
 
 NetavarkAttachment::~NetavarkAttachment() { remove(); }
+
+void NetavarkAttachment::tear_down_leftover(const std::string& container_id) const noexcept {
+    std::string netns_path = paths_.netns_dir() + "/" + container_id;
+    if (!path_exists(netns_path)) return;
+    NetavarkRequest leftover;
+    leftover.container_id = container_id;
+    leftover.endpoint.network = request_.network.name;
+    leftover.network = request_.network;
+    try {
+        run_netavark("teardown", leftover, netns_path, paths_);
+    } catch (const std::exception& error) {
+        log_warning(std::string("network teardown of a removed container: ") + error.what());
+    }
+    netns::unbind_network_namespace(netns_path);
+}
 
 void NetavarkAttachment::remove() noexcept {
     if (set_up_) {

@@ -53,13 +53,15 @@ std::string aardvark_binary();
 // with the address leases and the namespaces' bind mounts under it.
 struct NetavarkPaths {
     std::string config_dir;
+    std::string graph_root;  // whose containers hold the leases
     std::string leases_dir() const { return config_dir + "/leases"; }
     std::string netns_dir() const { return config_dir + "/netns"; }
 };
 
 class NetavarkAttachment {
 public:
-    // Leases addresses, binds the namespace of `pid` and runs setup; Error with netavark's message when it fails,
+    // Leases addresses (taking over those of removed containers, whose leftover setup is torn down first), binds
+    // the namespace of `pid` and runs setup; Error with netavark's message when it fails,
     // leaving nothing behind.
     NetavarkAttachment(NetavarkRequest request, pid_t pid, NetavarkPaths paths);
     NetavarkAttachment(const NetavarkAttachment&) = delete;
@@ -71,6 +73,8 @@ public:
 
 private:
     void remove() noexcept;
+    // What a container removed after its monitor was killed left: its namespace's bind mount and netavark's setup.
+    void tear_down_leftover(const std::string& container_id) const noexcept;
 
     NetavarkRequest request_;
     NetavarkPaths paths_;

@@ -6,9 +6,14 @@ address and by name (netavark and aardvark-dns, as root).
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import socket
 import subprocess
 import tempfile
+import time
+import urllib.request
 
 import pytest
 
@@ -38,6 +43,31 @@ def root(berth_binary, shared_registry):
         runner.run("pull", "-q", "--tls-verify=false", runner.image)
         yield runner
         runner.run("rm", "-a", "-f", "-t", "0", check=False)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def host_address() -> str:
+    for line in subprocess.run(["ip", "-o", "-4", "addr", "show", "scope", "global"], capture_output=True,
+                               text=True, check=True).stdout.splitlines():
+        return line.split()[3].split("/")[0]
+    pytest.skip("the host has no global IPv4 address")
+
+
+def http_get(url: str, timeout: float = 10.0) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def names(berth: Berth, *args: str) -> list[str]:
@@ -158,8 +188,9 @@ def test_podman_and_berth_read_each_others_networks(root, podman):
 
 def test_containers_on_a_network_reach_each_other_by_address_and_name(root):
     root.run("network", "create", "--subnet", "10.215.0.0/24", "app")
-    root.run("run", "-d", "--name", "web", "--network", "app", "--network-alias", "www", root.image, "sh", "-c",
-             HTTPD.format("web"))
+    port = free_port()
+    root.run("run", "-d", "--name", "web", "--network", "app", "--network-alias", "www", "-p", f"{port}:80",
+             root.image, "sh", "-c", HTTPD.format("web"))
     root.run("run", "-d", "--name", "fixed", "--network", "app", "--ip", "10.215.0.50", root.image, "sh", "-c",
              HTTPD.format("fixed"))
     hosts = root.run("exec", "web", "cat", "/etc/hosts").stdout
@@ -177,8 +208,21 @@ def test_containers_on_a_network_reach_each_other_by_address_and_name(root):
     assert fetch("http://www/") == "hello-from-web\n"
     assert fetch("http://10.215.0.50/") == "hello-from-fixed\n"
     assert fetch("http://fixed/") == "hello-from-fixed\n"
+    assert http_get(f"http://{host_address()}:{port}/") == "hello-from-web\n"
     taken = root.run("run", "--rm", "--network", "app", "--ip", "10.215.0.50", root.image, "true", check=False)
     assert taken.returncode != 0 and "already allocated" in taken.stderr
+
+    # A monitor killed with SIGKILL gives nothing back; once its container is removed, the next container that
+    # needs the address tears the leftover down and takes it.
+    fixed = root.json("inspect", "fixed")[0]
+    monitor = int((root.root / "containers" / fixed["Id"] / "userdata" / "monitor.pid").read_text())
+    os.kill(monitor, signal.SIGKILL)
+    os.kill(fixed["State"]["Pid"], signal.SIGKILL)
+    root.run("rm", "-f", "fixed")
+    root.run("run", "-d", "--name", "fixed2", "--network", "app", "--ip", "10.215.0.50", root.image, "sh", "-c",
+             HTTPD.format("fixed2"))
+    assert fetch("http://10.215.0.50/") == "hello-from-fixed2\n"
+    assert not (root.runroot / "networks" / "netns" / fixed["Id"]).exists()
 
     missing = root.run("create", "--network", "nosuch", root.image, check=False)
     assert (missing.returncode, missing.stderr) == (

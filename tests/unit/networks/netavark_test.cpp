@@ -78,5 +78,18 @@ TEST(IpLeasesTest, LeasesFreeAddressesPastTheGatewayAndGivesThemBack) {
     EXPECT_EQ(leases.lease(network, subnet, "six", ""), "10.89.0.3");
 }
 
+TEST(IpLeasesTest, TakesOverTheLeasesOfContainersThatAreGone) {
+    TempDir scratch{"/tmp", "ip-leases-test-"};
+    auto network = app_network();
+    const auto& subnet = network.subnets[0];
+    IpLeases plain(scratch.path());
+    EXPECT_EQ(plain.lease(network, subnet, "killed", ""), "10.89.0.2");
+    EXPECT_EQ(plain.lease(network, subnet, "alive", ""), "10.89.0.3");
+    IpLeases leases(scratch.path(), [](const std::string& id) { return id == "alive"; });
+    EXPECT_EQ(leases.lease(network, subnet, "new", ""), "10.89.0.2");
+    EXPECT_EQ(error_of([&] { leases.lease(network, subnet, "other", "10.89.0.3"); }),
+              "IPAM error: requested ip address 10.89.0.3 is already allocated to another container");
+}
+
 }  // namespace
 }  // namespace berth::networks
