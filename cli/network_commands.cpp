@@ -10,6 +10,7 @@
 #include "common/error.hpp"
 #include "engine/container_start.hpp"
 #include "gotemplate/tabwriter.hpp"
+#include "networks/netavark.hpp"
 #include "networks/network_filter.hpp"
 #include "networks/network_store.hpp"
 #include "networks/network_users.hpp"
@@ -201,6 +202,10 @@ int run_network_inspect(const NamesFlags& flags, const GlobalOptions& globals) {
     return 0;
 }
 
+networks::NetavarkPaths network_paths(const StorageContext& storage) {
+    return {storage.run_root + "/networks", storage.graph_root};
+}
+
 // Removes one network: with force its containers go first (killed when running), else none may use it.
 void remove_network(const StorageContext& storage, const std::string& name_or_id, bool force) {
     networks::NetworkStore store(storage.graph_root);
@@ -214,6 +219,7 @@ void remove_network(const StorageContext& storage, const std::string& name_or_id
     auto containers_lock = storage::ContainerStore(storage.graph_root).lock_exclusive();
     if (!networks::containers_using(storage.graph_root, network.name).empty())
         networks::throw_network_in_use(network.name);
+    networks::reconcile_network(network, network_paths(storage));
     store.remove(network.name);
 }
 
@@ -257,6 +263,7 @@ int run_network_prune(const NamesFlags& flags, const GlobalOptions& globals) {
             !networks::network_matches(filter, network, [] { return false; }))
             continue;
         try {
+            networks::reconcile_network(network, network_paths(storage));
             store.remove(network.name);
             std::printf("%s\n", network.name.c_str());
         } catch (const Error& error) {

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/unique_fd.hpp"
@@ -57,6 +59,17 @@ std::string IpLeases::lease(const Network& network, const NetworkSubnet& subnet,
         if (address == last) break;
     }
     throw Error("IPAM error: failed to find free IP in range: " + subnet.subnet);
+}
+
+std::vector<std::string> IpLeases::holders(const Network& network) const {
+    std::vector<std::string> ids;
+    std::string directory = directory_ + "/" + network.name;
+    if (!path_exists(directory)) return ids;
+    for (const auto& entry : list_directory(directory)) {
+        std::string holder = read_file_if_exists(directory + "/" + entry).value_or("");
+        if (!holder.empty() && std::find(ids.begin(), ids.end(), holder) == ids.end()) ids.push_back(holder);
+    }
+    return ids;
 }
 
 void IpLeases::release(const Network& network, const std::string& container_id) noexcept {

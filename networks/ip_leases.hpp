@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "networks/network_record.hpp"
 
@@ -24,6 +25,9 @@ public:
     // gateway. An address the container already holds is its again.
     std::string lease(const Network& network, const NetworkSubnet& subnet, const std::string& container_id,
                       const std::string& wanted);
+
+    // The containers that hold addresses of the network, once each.
+    std::vector<std::string> holders(const Network& network) const;
 
     // Gives the container's addresses on the network back.
     void release(const Network& network, const std::string& container_id) noexcept;

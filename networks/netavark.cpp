@@ -130,6 +130,31 @@ std::string setup_result_ipv4(const nlohmann::json& result) {
     return {};
 }
 
+void tear_down_leftover(const Network& network, const std::string& container_id, const NetavarkPaths& paths) noexcept {
+    std::string netns_path = paths.netns_dir() + "/" + container_id;
+    if (!path_exists(netns_path)) return;
+    NetavarkRequest leftover;
+    leftover.container_id = container_id;
+    leftover.endpoint.network = network.name;
+    leftover.network = network;
+    try {
+        run_netavark("teardown", leftover, netns_path, paths);
+    } catch (const std::exception& error) {
+        log_warning(std::string("network teardown of a removed container: ") + error.what());
+    }
+    netns::unbind_network_namespace(netns_path);
+}
+
+void reconcile_network(const Network& network, const NetavarkPaths& paths) noexcept {
+    IpLeases leases(paths.leases_dir());
+    storage::ContainerStore containers(paths.graph_root);
+    for (const auto& holder : leases.holders(network)) {
+        if (path_exists(containers.paths_of(holder).directory)) continue;
+        tear_down_leftover(network, holder, paths);
+        leases.release(network, holder);
+    }
+}
+
 std::string netavark_binary() { return find_program("netavark", "netavark"); }
 std::string aardvark_binary() { return find_program("aardvark-dns", "aardvark-dns"); }
 
@@ -139,7 +164,7 @@ NetavarkAttachment::NetavarkAttachment(NetavarkRequest request, pid_t pid, Netav
     try {
         IpLeases leases(paths_.leases_dir(), [this](const std::string& id) {
             if (path_exists(storage::ContainerStore(paths_.graph_root).paths_of(id).directory)) return true;
-            tear_down_leftover(id);
+            tear_down_leftover(request_.network, id, paths_);
             return false;
         });
         for (const auto& subnet : request_.network.subnets) {
@@ -160,21 +185,6 @@ NetavarkAttachment::NetavarkAttachment(NetavarkRequest request, pid_t pid, Netav
 }
 
 NetavarkAttachment::~NetavarkAttachment() { remove(); }
-
-void NetavarkAttachment::tear_down_leftover(const std::string& container_id) const noexcept {
-    std::string netns_path = paths_.netns_dir() + "/" + container_id;
-    if (!path_exists(netns_path)) return;
-    NetavarkRequest leftover;
-    leftover.container_id = container_id;
-    leftover.endpoint.network = request_.network.name;
-    leftover.network = request_.network;
-    try {
-        run_netavark("teardown", leftover, netns_path, paths_);
-    } catch (const std::exception& error) {
-        log_warning(std::string("network teardown of a removed container: ") + error.what());
-    }
-    netns::unbind_network_namespace(netns_path);
-}
 
 void NetavarkAttachment::remove() noexcept {
     if (set_up_) {

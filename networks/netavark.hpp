@@ -58,6 +58,14 @@ struct NetavarkPaths {
     std::string netns_dir() const { return config_dir + "/netns"; }
 };
 
+// Undoes what a container removed after its monitor was killed left on the network: netavark's setup and the
+// bind mount of its namespace. Failures are warnings.
+void tear_down_leftover(const Network& network, const std::string& container_id, const NetavarkPaths& paths) noexcept;
+
+// tear_down_leftover() for every removed container that still holds an address of the network, and gives the
+// addresses back (network rm and prune call it, so a network goes with nothing of it left behind).
+void reconcile_network(const Network& network, const NetavarkPaths& paths) noexcept;
+
 class NetavarkAttachment {
 public:
     // Leases addresses (taking over those of removed containers, whose leftover setup is torn down first), binds
@@ -73,8 +81,6 @@ public:
 
 private:
     void remove() noexcept;
-    // What a container removed after its monitor was killed left: its namespace's bind mount and netavark's setup.
-    void tear_down_leftover(const std::string& container_id) const noexcept;
 
     NetavarkRequest request_;
     NetavarkPaths paths_;

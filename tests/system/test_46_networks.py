@@ -186,6 +186,15 @@ def test_podman_and_berth_read_each_others_networks(root, podman):
     assert names(root) == ["podman"]
 
 
+def kill_monitor_and_remove(root: Berth, name: str) -> dict:
+    container = root.json("inspect", name)[0]
+    monitor = int((root.root / "containers" / container["Id"] / "userdata" / "monitor.pid").read_text())
+    os.kill(monitor, signal.SIGKILL)
+    os.kill(container["State"]["Pid"], signal.SIGKILL)
+    root.run("rm", "-f", name)
+    return container
+
+
 def test_containers_on_a_network_reach_each_other_by_address_and_name(root):
     root.run("network", "create", "--subnet", "10.215.0.0/24", "app")
     port = free_port()
@@ -214,11 +223,7 @@ def test_containers_on_a_network_reach_each_other_by_address_and_name(root):
 
     # A monitor killed with SIGKILL gives nothing back; once its container is removed, the next container that
     # needs the address tears the leftover down and takes it.
-    fixed = root.json("inspect", "fixed")[0]
-    monitor = int((root.root / "containers" / fixed["Id"] / "userdata" / "monitor.pid").read_text())
-    os.kill(monitor, signal.SIGKILL)
-    os.kill(fixed["State"]["Pid"], signal.SIGKILL)
-    root.run("rm", "-f", "fixed")
+    fixed = kill_monitor_and_remove(root, "fixed")
     root.run("run", "-d", "--name", "fixed2", "--network", "app", "--ip", "10.215.0.50", root.image, "sh", "-c",
              HTTPD.format("fixed2"))
     assert fetch("http://10.215.0.50/") == "hello-from-fixed2\n"
@@ -227,6 +232,7 @@ def test_containers_on_a_network_reach_each_other_by_address_and_name(root):
     missing = root.run("create", "--network", "nosuch", root.image, check=False)
     assert (missing.returncode, missing.stderr) == (
         125, "Error: unable to find network with name or ID nosuch: network not found\n")
+    kill_monitor_and_remove(root, "web")  # network rm tears its leftover down
     in_use = root.run("network", "rm", "app", check=False)
     assert in_use.returncode == 2 and "network is being used" in in_use.stderr
     assert root.run("network", "rm", "-f", "app").stdout == "app\n"
@@ -234,3 +240,4 @@ def test_containers_on_a_network_reach_each_other_by_address_and_name(root):
     # The teardown left no address leased and no namespace bound.
     leases = root.runroot / "networks" / "leases" / "app"
     assert not leases.exists() or list(leases.iterdir()) == []
+    assert list((root.runroot / "networks" / "netns").iterdir()) == []
