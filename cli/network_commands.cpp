@@ -1,5 +1,6 @@
 // berth network create, ls, inspect, rm, prune and exists: the network definitions of networks/, in Podman 4's
 // format, with Podman's flags, output, messages and exit statuses.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -10,6 +11,8 @@
 #include "common/error.hpp"
 #include "engine/container_start.hpp"
 #include "gotemplate/tabwriter.hpp"
+#include "netns/network_mode.hpp"
+#include "networks/connections.hpp"
 #include "networks/netavark.hpp"
 #include "networks/network_filter.hpp"
 #include "networks/network_store.hpp"
@@ -33,6 +36,13 @@ struct ListFlags {
     std::vector<std::string> filters;
     std::string format;
     bool quiet = false, noheading = false, no_trunc = false;
+};
+
+struct ConnectFlags {
+    std::vector<std::string> names;  // NETWORK CONTAINER
+    std::vector<std::string> aliases;
+    std::string ip;
+    bool force = false;
 };
 
 struct NamesFlags {
@@ -280,6 +290,95 @@ int run_network_exists(const NamesFlags& flags, const GlobalOptions& globals) {
     return networks::NetworkStore(storage.graph_root).find(flags.names.front()) ? 0 : 1;
 }
 
+struct ConnectTarget {
+    networks::Network network;
+    storage::ContainerRecord container;
+    std::vector<std::string> connections;
+};
+
+ConnectTarget connect_target(const StorageContext& storage, const std::vector<std::string>& names) {
+    if (names.size() != 2) throw Error("accepts 2 arg(s), received " + std::to_string(names.size()));
+    if (storage.rootless) throw Error("network connect: user-defined networks need root for now");
+    ConnectTarget target;
+    target.network = networks::NetworkStore(storage.graph_root).get(names[0]);
+    auto container = storage::ContainerStore(storage.graph_root).find(names[1]);
+    if (!container) throw Error("no container with name or ID \"" + names[1] + "\" found: no such container");
+    target.container = engine::reconciled(*container);
+    target.connections = networks::read_connections(storage.graph_root, target.container.id);
+    return target;
+}
+
+networks::NetavarkPaths network_paths(const StorageContext& storage);
+
+// The first of eth1, eth2, ... that no connected network uses.
+std::string free_interface(const std::vector<std::string>& connections) {
+    for (unsigned number = 1;; ++number) {
+        std::string name = "eth" + std::to_string(number);
+        if (std::none_of(connections.begin(), connections.end(), [&](const std::string& text) {
+                return networks::parse_endpoint(text).interface_name == name;
+            }))
+            return name;
+    }
+}
+
+int run_network_connect(const ConnectFlags& flags, const GlobalOptions& globals) {
+    auto storage = open_storage(globals, false);
+    auto containers_lock = storage::ContainerStore(storage.graph_root).lock_exclusive();
+    auto target = connect_target(storage, flags.names);
+    const auto& record = target.container;
+    if (networks::connected_to(storage.graph_root, record, target.network.name))
+        throw Error("container " + record.id + " is already connected to network " + target.network.name +
+                    ": network is already connected");
+    auto mode = netns::parse_network(record.network, record.rootless, "");
+    if (mode.kind == netns::NetworkKind::host)
+        throw Error("container " + record.id + " uses the host's network: it cannot join another");
+    networks::NetworkEndpoint endpoint;
+    endpoint.network = target.network.name;
+    endpoint.static_ip = flags.ip;
+    endpoint.aliases = flags.aliases;
+    endpoint.interface_name = free_interface(target.connections);
+    if (engine::container_running(record)) {
+        networks::NetavarkRequest request;
+        request.container_id = record.id;
+        request.container_name = record.name;
+        request.endpoint = endpoint;
+        request.network = target.network;
+        networks::NetavarkAttachment attachment(std::move(request), record.pid, network_paths(storage));
+        attachment.keep();  // the container's monitor tears it down when the container exits
+    }
+    target.connections.push_back(networks::endpoint_text(endpoint));
+    networks::write_connections(storage.graph_root, record.id, target.connections);
+    return 0;
+}
+
+int run_network_disconnect(const ConnectFlags& flags, const GlobalOptions& globals) {
+    auto storage = open_storage(globals, false);
+    auto containers_lock = storage::ContainerStore(storage.graph_root).lock_exclusive();
+    auto target = connect_target(storage, flags.names);
+    const auto& record = target.container;
+    const std::string& name = target.network.name;
+    auto connected = std::find_if(target.connections.begin(), target.connections.end(),
+                                  [&](const std::string& text) { return networks::network_name_of(text) == name; });
+    bool primary = networks::network_name_of(record.network) == name;
+    if (connected == target.connections.end() && !primary)
+        throw Error("container " + record.id + " is not connected to network " + name + ": network is not connected");
+    if (engine::container_running(record))
+        networks::tear_down_leftover(
+            target.network, record.id, network_paths(storage),
+            primary ? std::string("eth0") : networks::parse_endpoint(*connected).interface_name);
+    if (connected != target.connections.end()) {
+        target.connections.erase(connected);
+        networks::write_connections(storage.graph_root, record.id, target.connections);
+    } else {
+        // The network it was created on: it starts without a network of its own from now on.
+        storage::ContainerStore(storage.graph_root).update(record.id, [](storage::ContainerRecord& changed) {
+            changed.network = "none";
+            changed.ports.clear();
+        });
+    }
+    return 0;
+}
+
 // Each occurrence of a repeatable flag takes exactly one value, never the names after it.
 void one_value_each(CLI::App& command) {
     for (CLI::Option* option : command.get_options())
@@ -372,6 +471,32 @@ void add_network_prune(CommandTree& tree, CLI::App& network, const GlobalOptions
     one_value_each(prune);
 }
 
+void add_network_connect(CommandTree& tree, CLI::App& network, const GlobalOptions& globals) {
+    auto flags = std::make_shared<ConnectFlags>();
+    CommandHelp help{"[options] NETWORK CONTAINER",
+                     "Connect a container to one more network (as root): a running container gets its next\n"
+                     "interface (eth1, eth2, ...) there at once, a stopped one when it starts.",
+                     {"berth network connect backend web", "berth network connect --alias api backend web"},
+                     ValueKind::none};
+    auto& connect = tree.add_command(network, "connect", "Add container to a network", std::move(help),
+                                     [flags, &globals] { return run_network_connect(*flags, globals); });
+    connect.add_option("names", flags->names, "The network and the container");
+    connect.add_option("--alias", flags->aliases, "Network scoped alias for the container");
+    connect.add_option("--ip", flags->ip, "Set a static IPv4 address for this container on the network");
+    one_value_each(connect);
+    auto disconnect_flags = std::make_shared<ConnectFlags>();
+    CommandHelp disconnect_help{"[options] NETWORK CONTAINER",
+                                "Disconnect a container from a network: a running one loses its interface there at "
+                                "once.",
+                                {"berth network disconnect backend web"},
+                                ValueKind::none};
+    auto& disconnect =
+        tree.add_command(network, "disconnect", "Disconnect a container from a network", std::move(disconnect_help),
+                         [disconnect_flags, &globals] { return run_network_disconnect(*disconnect_flags, globals); });
+    disconnect.add_option("names", disconnect_flags->names, "The network and the container");
+    disconnect.add_flag("-f,--force", disconnect_flags->force, "Force the disconnection (accepted)");
+}
+
 void add_network_exists(CommandTree& tree, CLI::App& network, const GlobalOptions& globals) {
     auto flags = std::make_shared<NamesFlags>();
     CommandHelp help{"NETWORK",
@@ -398,6 +523,7 @@ void add_network_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_network_rm(tree, network, globals);
     add_network_prune(tree, network, globals);
     add_network_exists(tree, network, globals);
+    add_network_connect(tree, network, globals);
 }
 
 }  // namespace berth::cli

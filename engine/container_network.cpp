@@ -6,6 +6,7 @@
 #include "netns/cni_bridge.hpp"
 #include "netns/host_routes.hpp"
 #include "netns/network_helpers.hpp"
+#include "networks/connections.hpp"
 #include "networks/network_store.hpp"
 
 namespace berth::engine {
@@ -152,29 +153,47 @@ ContainerNetwork::ContainerNetwork(const storage::ContainerRecord& record, const
 
 void ContainerNetwork::prepare() { reserved_ = netns::prepare_network(request_); }
 
-ContainerNetwork::~ContainerNetwork() = default;
+ContainerNetwork::~ContainerNetwork() { detach(); }
 
 void ContainerNetwork::detach() {
-    user_network_.reset();
+    user_networks_.clear();
     attachment_.reset();
+    // What `network connect` attached while the container ran.
+    if (!attached_) return;
+    attached_ = false;
+    networks::NetavarkPaths paths{run_root_ + "/networks", graph_root_};
+    try {
+        for (const auto& text : networks::read_connections(graph_root_, request_.container_id)) {
+            auto endpoint = networks::parse_endpoint(text);
+            auto network = networks::NetworkStore(graph_root_).find(endpoint.network);
+            if (network) networks::tear_down_leftover(*network, request_.container_id, paths, endpoint.interface_name);
+        }
+    } catch (const std::exception& error) {
+        log_warning(std::string("network teardown: ") + error.what());
+    }
+}
+
+void ContainerNetwork::attach_user_network(const std::string& endpoint_text, pid_t pid) {
+    networks::NetavarkRequest request;
+    request.container_id = request_.container_id;
+    request.container_name = name_;
+    request.endpoint = networks::parse_endpoint(endpoint_text);
+    request.network = networks::NetworkStore(graph_root_).get(request.endpoint.network);
+    if (user_networks_.empty()) request.ports = request_.ports;
+    user_networks_.push_back(std::make_unique<networks::NetavarkAttachment>(
+        std::move(request), pid, networks::NetavarkPaths{run_root_ + "/networks", graph_root_}));
 }
 
 void ContainerNetwork::attach(pid_t pid) {
-    std::string address;
-    if (netns::is_user_network(request_.mode)) {
-        networks::NetavarkRequest request;
-        request.container_id = request_.container_id;
-        request.container_name = name_;
-        request.endpoint = networks::parse_endpoint(netns::network_text(request_.mode));
-        request.network = networks::NetworkStore(graph_root_).get(request.endpoint.network);
-        request.ports = request_.ports;
-        user_network_ = std::make_unique<networks::NetavarkAttachment>(
-            std::move(request), pid, networks::NetavarkPaths{run_root_ + "/networks", graph_root_});
-        address = user_network_->address();
-    } else {
+    attached_ = true;
+    if (netns::is_user_network(request_.mode))
+        attach_user_network(netns::network_text(request_.mode), pid);
+    else
         attachment_ = std::make_unique<netns::NetworkAttachment>(request_, pid, std::move(reserved_));
-        address = attachment_->bridge_address();
-    }
+    for (const auto& text : networks::read_connections(graph_root_, request_.container_id))
+        attach_user_network(text, pid);
+    std::string address = attachment_ ? attachment_->bridge_address() : std::string();
+    if (address.empty() && !user_networks_.empty()) address = user_networks_.front()->address();
     if (!address.empty()) {
         auto hostname = read_file_if_exists(userdata_ + "/hostname").value_or("");
         while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();

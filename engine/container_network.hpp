@@ -60,14 +60,17 @@ public:
     void detach();
 
 private:
+    void attach_user_network(const std::string& endpoint_text, pid_t pid);
+
     netns::AttachRequest request_;
     std::string graph_root_;
     std::string run_root_;
     std::string userdata_;
     std::string name_;
     std::vector<UniqueFd> reserved_;
+    bool attached_ = false;
     std::unique_ptr<netns::NetworkAttachment> attachment_;
-    std::unique_ptr<networks::NetavarkAttachment> user_network_;
+    std::vector<std::unique_ptr<networks::NetavarkAttachment>> user_networks_;  // created on, then connected
 };
 
 }  // namespace berth::engine

@@ -130,19 +130,27 @@ std::string setup_result_ipv4(const nlohmann::json& result) {
     return {};
 }
 
-void tear_down_leftover(const Network& network, const std::string& container_id, const NetavarkPaths& paths) noexcept {
-    std::string netns_path = paths.netns_dir() + "/" + container_id;
-    if (!path_exists(netns_path)) return;
-    NetavarkRequest leftover;
-    leftover.container_id = container_id;
-    leftover.endpoint.network = network.name;
-    leftover.network = network;
-    try {
-        run_netavark("teardown", leftover, netns_path, paths);
-    } catch (const std::exception& error) {
-        log_warning(std::string("network teardown of a removed container: ") + error.what());
+std::string bind_path(const NetavarkPaths& paths, const std::string& container_id, const std::string& network) {
+    return paths.netns_dir() + "/" + container_id + "." + network;
+}
+
+void tear_down_leftover(const Network& network, const std::string& container_id, const NetavarkPaths& paths,
+                        const std::string& interface_name) noexcept {
+    std::string netns_path = bind_path(paths, container_id, network.name);
+    if (path_exists(netns_path)) {
+        NetavarkRequest leftover;
+        leftover.container_id = container_id;
+        leftover.endpoint.network = network.name;
+        leftover.endpoint.interface_name = interface_name;
+        leftover.network = network;
+        try {
+            run_netavark("teardown", leftover, netns_path, paths);
+        } catch (const std::exception& error) {
+            log_warning(std::string("network teardown: ") + error.what());
+        }
+        netns::unbind_network_namespace(netns_path);
     }
-    netns::unbind_network_namespace(netns_path);
+    IpLeases(paths.leases_dir()).release(network, container_id);
 }
 
 void reconcile_network(const Network& network, const NetavarkPaths& paths) noexcept {
@@ -151,7 +159,6 @@ void reconcile_network(const Network& network, const NetavarkPaths& paths) noexc
     for (const auto& holder : leases.holders(network)) {
         if (path_exists(containers.paths_of(holder).directory)) continue;
         tear_down_leftover(network, holder, paths);
-        leases.release(network, holder);
     }
 }
 
@@ -164,7 +171,20 @@ NetavarkAttachment::NetavarkAttachment(NetavarkRequest request, pid_t pid, Netav
     try {
         IpLeases leases(paths_.leases_dir(), [this](const std::string& id) {
             if (path_exists(storage::ContainerStore(paths_.graph_root).paths_of(id).directory)) return true;
-            tear_down_leftover(request_.network, id, paths_);
+            // Not tear_down_leftover(): the lease itself is taken over, not given back.
+            std::string leftover = bind_path(paths_, id, request_.network.name);
+            if (path_exists(leftover)) {
+                NetavarkRequest stale;
+                stale.container_id = id;
+                stale.endpoint.network = request_.network.name;
+                stale.network = request_.network;
+                try {
+                    run_netavark("teardown", stale, leftover, paths_);
+                } catch (const std::exception& error) {
+                    log_warning(std::string("network teardown of a removed container: ") + error.what());
+                }
+                netns::unbind_network_namespace(leftover);
+            }
             return false;
         });
         for (const auto& subnet : request_.network.subnets) {
@@ -174,7 +194,8 @@ NetavarkAttachment::NetavarkAttachment(NetavarkRequest request, pid_t pid, Netav
             request_.addresses.push_back(leases.lease(request_.network, subnet, request_.container_id,
                                                       wanted_here ? request_.endpoint.static_ip : ""));
         }
-        netns_path_ = netns::bind_network_namespace(pid, paths_.netns_dir(), request_.container_id);
+        netns_path_ =
+            netns::bind_network_namespace(pid, paths_.netns_dir(), request_.container_id + "." + request_.network.name);
         auto result = run_netavark("setup", request_, netns_path_, paths_);
         set_up_ = true;
         address_ = setup_result_ipv4(result);
@@ -186,8 +207,16 @@ NetavarkAttachment::NetavarkAttachment(NetavarkRequest request, pid_t pid, Netav
 
 NetavarkAttachment::~NetavarkAttachment() { remove(); }
 
+void NetavarkAttachment::keep() noexcept {
+    set_up_ = false;
+    netns_path_.clear();
+    kept_ = true;
+}
+
 void NetavarkAttachment::remove() noexcept {
-    if (set_up_) {
+    if (kept_) return;
+    // network disconnect may have torn it down already.
+    if (set_up_ && path_exists(netns_path_)) {
         try {
             run_netavark("teardown", request_, netns_path_, paths_);
         } catch (const std::exception& error) {

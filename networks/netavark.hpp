@@ -58,9 +58,11 @@ struct NetavarkPaths {
     std::string netns_dir() const { return config_dir + "/netns"; }
 };
 
-// Undoes what a container removed after its monitor was killed left on the network: netavark's setup and the
-// bind mount of its namespace. Failures are warnings.
-void tear_down_leftover(const Network& network, const std::string& container_id, const NetavarkPaths& paths) noexcept;
+// Undoes a container's setup on the network that no NetavarkAttachment owns (a connected network, or what a
+// container removed after its monitor was killed left): netavark's teardown, the bind mount of its namespace, its
+// addresses. Nothing when it is not set up. Failures are warnings.
+void tear_down_leftover(const Network& network, const std::string& container_id, const NetavarkPaths& paths,
+                        const std::string& interface_name = "eth0") noexcept;
 
 // tear_down_leftover() for every removed container that still holds an address of the network, and gives the
 // addresses back (network rm and prune call it, so a network goes with nothing of it left behind).
@@ -79,6 +81,10 @@ public:
 
     const std::string& address() const { return address_; }
 
+    // Leaves the setup in place when this object goes away (network connect: the container's monitor tears it
+    // down at its exit, with tear_down_leftover()).
+    void keep() noexcept;
+
 private:
     void remove() noexcept;
 
@@ -86,6 +92,7 @@ private:
     NetavarkPaths paths_;
     std::string netns_path_;
     bool set_up_ = false;
+    bool kept_ = false;
     std::string address_;
 };
 

@@ -4,10 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "storage/container_store.hpp"
+
 namespace berth::networks {
 
 // The network's name in a container's network mode text ("web" of "web:ip=10.89.0.5,alias=db").
 std::string network_name_of(const std::string& mode_text);
+
+// Whether the container is on the network: created on it or connected to it.
+bool connected_to(const std::string& graph_root, const storage::ContainerRecord& record, const std::string& name);
 
 // The ids of the containers on the network, oldest first. Call it under the containers' lock when the answer
 // decides a removal.

@@ -241,3 +241,44 @@ def test_containers_on_a_network_reach_each_other_by_address_and_name(root):
     leases = root.runroot / "networks" / "leases" / "app"
     assert not leases.exists() or list(leases.iterdir()) == []
     assert list((root.runroot / "networks" / "netns").iterdir()) == []
+
+
+def test_network_connect_and_disconnect(root):
+    root.run("network", "create", "--subnet", "10.217.0.0/24", "one")
+    root.run("network", "create", "--subnet", "10.218.0.0/24", "two")
+    root.run("run", "-d", "--name", "srv", "--network", "one", root.image, "sh", "-c", HTTPD.format("srv"))
+
+    def fetch_on_two(url: str) -> str:
+        result = root.run("run", "--rm", "--network", "two", *HOST_PYTHON, root.image, "/usr/bin/python3", "-c",
+                          FETCH, url, check=False)
+        return result.stdout
+
+    def leases(network: str) -> list:
+        directory = root.runroot / "networks" / "leases" / network
+        return sorted(path.name for path in directory.iterdir()) if directory.exists() else []
+
+    assert fetch_on_two("http://srv/") == ""
+    assert root.run("network", "connect", "--alias", "api", "two", "srv").stdout == ""
+    assert fetch_on_two("http://api/") == "hello-from-srv\n"
+    assert fetch_on_two("http://srv/") == "hello-from-srv\n"
+    assert "inet 10.218.0." in root.run("exec", "srv", "ip", "addr", "show", "eth1").stdout
+    again = root.run("network", "connect", "two", "srv", check=False)
+    assert again.returncode == 125 and "already connected" in again.stderr
+    assert root.run("network", "rm", "two", check=False).returncode == 2
+
+    root.run("network", "disconnect", "two", "srv")
+    assert fetch_on_two("http://srv/") == ""
+    assert leases("two") == []
+    missing = root.run("network", "disconnect", "two", "srv", check=False)
+    assert missing.returncode == 125 and "not connected" in missing.stderr
+
+    # A stopped container's connection is made at each start and undone at each exit.
+    root.run("network", "connect", "two", "srv")
+    root.run("stop", "-t", "0", "srv")
+    assert leases("one") == leases("two") == []
+    root.run("start", "srv")
+    assert fetch_on_two("http://srv/") == "hello-from-srv\n"
+    root.run("rm", "-f", "-t", "0", "srv")
+    assert leases("one") == leases("two") == []
+    assert list((root.runroot / "networks" / "netns").iterdir()) == []
+    root.run("network", "rm", "one", "two")
