@@ -155,6 +155,7 @@ storage::ContainerRecord create_container(const CreateRequest& request) {
         context.etc_files =
             write_container_etc_files(paths.userdata, hostname_of(request.options, created.id), created.name,
                                       etc_network(network_mode, request.options, request.graph_root));
+        connect_more_networks(request.options, request.graph_root, created.id);
         RunOptions options = request.options;
         VolumeContext volumes{request.graph_root, image_layer_dirs(request.graph_root, request.image),
                               request.copy_up_volume, request.remove_volume_files, request.chown_volume};

@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/log.hpp"
+#include "common/strings.hpp"
 #include "netns/cni_bridge.hpp"
 #include "netns/host_routes.hpp"
 #include "netns/network_helpers.hpp"
@@ -53,8 +54,21 @@ void add_user_network_addresses(const netns::NetworkMode& mode, const std::strin
 
 }  // namespace
 
+// --network a,b (podman-compose's form for several networks): plain names, the first the container's own.
+std::vector<std::string> network_list(const std::string& value) {
+    auto comma = value.find(',');
+    if (comma == std::string::npos || comma > value.find(':')) return {value};
+    return split(value, ',');
+}
+
 netns::NetworkMode resolve_network_mode(const RunOptions& options, bool rootless, const std::string& graph_root) {
-    auto mode = netns::parse_network(options.network, rootless, default_helper_name());
+    auto list = network_list(options.network);
+    for (size_t index = 1; index < list.size(); ++index) {
+        auto extra = netns::parse_network(list[index], rootless, "");
+        if (!netns::is_user_network(extra) || !networks::NetworkStore(graph_root).find(extra.bridge_name))
+            throw Error("unable to find network with name or ID " + list[index] + ": network not found");
+    }
+    auto mode = netns::parse_network(list.front(), rootless, default_helper_name());
     bool extras = !options.ip.empty() || !options.network_aliases.empty();
     if (!netns::is_user_network(mode)) {
         if (extras && mode.kind != netns::NetworkKind::bridge)
@@ -86,6 +100,20 @@ std::vector<netns::PortMapping> published_ports(const RunOptions& options, const
     }
     netns::assign_random_host_ports(ports);
     return ports;
+}
+
+void connect_more_networks(const RunOptions& options, const std::string& graph_root, const std::string& id) {
+    auto list = network_list(options.network);
+    if (list.size() < 2) return;
+    std::vector<std::string> endpoints;
+    for (size_t index = 1; index < list.size(); ++index) {
+        networks::NetworkEndpoint endpoint;
+        endpoint.network = list[index];
+        endpoint.aliases = options.network_aliases;
+        endpoint.interface_name = "eth" + std::to_string(index);
+        endpoints.push_back(networks::endpoint_text(endpoint));
+    }
+    networks::write_connections(graph_root, id, endpoints);
 }
 
 EtcNetwork etc_network(const netns::NetworkMode& mode, const RunOptions& options, const std::string& graph_root) {

@@ -20,7 +20,8 @@
 namespace berth::engine {
 
 // --network for this caller: the default is the preferred helper (berth info's) when rootless, the default
-// bridge network for root. A user-defined network must exist in the graph root's networks; --ip and
+// bridge network for root; of a list (a,b) the first, the others checked. A user-defined network must exist in the
+// graph root's networks; --ip and
 // --network-alias go with it (Error for another mode).
 netns::NetworkMode resolve_network_mode(const RunOptions& options, bool rootless, const std::string& graph_root);
 
@@ -28,6 +29,9 @@ netns::NetworkMode resolve_network_mode(const RunOptions& options, bool rootless
 // namespace of their own to publish into (host, none) discard them with a warning, as Podman does.
 std::vector<netns::PortMapping> published_ports(const RunOptions& options, const nlohmann::json& image_config,
                                                 const netns::NetworkMode& mode);
+
+// With --network a,b,...: the networks after the first, connected at create (networks' connections).
+void connect_more_networks(const RunOptions& options, const std::string& graph_root, const std::string& id);
 
 // What the container's /etc files say for its mode and flags (a user-defined network's DNS server: its gateway,
 // where aardvark-dns answers).

@@ -278,7 +278,12 @@ def test_network_connect_and_disconnect(root):
     assert leases("one") == leases("two") == []
     root.run("start", "srv")
     assert fetch_on_two("http://srv/") == "hello-from-srv\n"
-    root.run("rm", "-f", "-t", "0", "srv")
+    # podman-compose's form for several networks: --net a,b with the service's alias on each.
+    root.run("run", "-d", "--name", "both", "--net", "one,two", "--network-alias", "svc", root.image, "sh", "-c",
+             HTTPD.format("both"))
+    assert fetch_on_two("http://svc/") == "hello-from-both\n"
+    assert root.run("network", "rm", "two", check=False).returncode == 2
+    root.run("rm", "-f", "-t", "0", "srv", "both")
     assert leases("one") == leases("two") == []
     assert list((root.runroot / "networks" / "netns").iterdir()) == []
     root.run("network", "rm", "one", "two")
