@@ -300,7 +300,9 @@ ConnectTarget connect_target(const StorageContext& storage, const std::vector<st
     if (names.size() != 2) throw Error("accepts 2 arg(s), received " + std::to_string(names.size()));
     if (storage.rootless) throw Error("network connect: user-defined networks need root for now");
     ConnectTarget target;
-    target.network = networks::NetworkStore(storage.graph_root).get(names[0]);
+    auto network = networks::NetworkStore(storage.graph_root).find(names[0]);
+    if (!network) throw Error("unable to find network with name or ID " + names[0] + ": network not found");
+    target.network = *network;
     auto container = storage::ContainerStore(storage.graph_root).find(names[1]);
     if (!container) throw Error("no container with name or ID \"" + names[1] + "\" found: no such container");
     target.container = engine::reconciled(*container);
@@ -326,9 +328,8 @@ int run_network_connect(const ConnectFlags& flags, const GlobalOptions& globals)
     auto containers_lock = storage::ContainerStore(storage.graph_root).lock_exclusive();
     auto target = connect_target(storage, flags.names);
     const auto& record = target.container;
-    if (networks::connected_to(storage.graph_root, record, target.network.name))
-        throw Error("container " + record.id + " is already connected to network " + target.network.name +
-                    ": network is already connected");
+    // Podman succeeds without a change when it is connected already.
+    if (networks::connected_to(storage.graph_root, record, target.network.name)) return 0;
     auto mode = netns::parse_network(record.network, record.rootless, "");
     if (mode.kind == netns::NetworkKind::host)
         throw Error("container " + record.id + " uses the host's network: it cannot join another");
@@ -361,7 +362,7 @@ int run_network_disconnect(const ConnectFlags& flags, const GlobalOptions& globa
                                   [&](const std::string& text) { return networks::network_name_of(text) == name; });
     bool primary = networks::network_name_of(record.network) == name;
     if (connected == target.connections.end() && !primary)
-        throw Error("container " + record.id + " is not connected to network " + name + ": network is not connected");
+        throw Error("container " + flags.names[1] + " is not connected to network " + name);
     if (engine::container_running(record))
         networks::tear_down_leftover(
             target.network, record.id, network_paths(storage),
