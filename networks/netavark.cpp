@@ -10,6 +10,7 @@
 #include "netns/cni_bridge.hpp"
 #include "netns/helper_process.hpp"
 #include "networks/ip_leases.hpp"
+#include "networks/network_status.hpp"
 #include "storage/container_store.hpp"
 
 namespace berth::networks {
@@ -151,6 +152,7 @@ void tear_down_leftover(const Network& network, const std::string& container_id,
         netns::unbind_network_namespace(netns_path);
     }
     IpLeases(paths.leases_dir()).release(network, container_id);
+    forget_network_status(paths.graph_root, container_id, network.name);
 }
 
 void reconcile_network(const Network& network, const NetavarkPaths& paths) noexcept {
@@ -199,6 +201,10 @@ NetavarkAttachment::NetavarkAttachment(NetavarkRequest request, pid_t pid, Netav
         auto result = run_netavark("setup", request_, netns_path_, paths_);
         set_up_ = true;
         address_ = setup_result_ipv4(result);
+        auto aliases = request_.endpoint.aliases;
+        aliases.insert(aliases.begin(), request_.container_id.substr(0, 12));
+        record_network_status(paths_.graph_root, request_.container_id, request_.network.name,
+                              status_entry(result, request_.network.name, aliases));
     } catch (...) {
         remove();
         throw;
@@ -227,6 +233,7 @@ void NetavarkAttachment::remove() noexcept {
     netns::unbind_network_namespace(netns_path_);
     netns_path_.clear();
     IpLeases(paths_.leases_dir()).release(request_.network, request_.container_id);
+    forget_network_status(paths_.graph_root, request_.container_id, request_.network.name);
 }
 
 }  // namespace berth::networks

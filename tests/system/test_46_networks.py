@@ -205,6 +205,11 @@ def test_containers_on_a_network_reach_each_other_by_address_and_name(root):
     hosts = root.run("exec", "web", "cat", "/etc/hosts").stdout
     address = re.search(r"^(10\.215\.0\.\d+)\s.*\bweb\b", hosts, re.M).group(1)
     assert address != "10.215.0.1"
+    settings = root.json("inspect", "--format", "{{json .NetworkSettings.Networks}}", "fixed")
+    assert (settings["app"]["IPAddress"], settings["app"]["IPPrefixLen"], settings["app"]["Gateway"]) == (
+        "10.215.0.50", 24, "10.215.0.1")
+    assert root.run("inspect", "--format", "{{.NetworkSettings.Networks.app.IPAddress}}", "web").stdout == \
+        address + "\n"
 
     def fetch(url: str) -> str:
         # The host's Python: busybox-static's wget cannot resolve names (static glibc has no NSS).
