@@ -91,7 +91,7 @@ Network default_network() {
     network.name = default_network_name;
     // Podman's id of its default network: the same on every host.
     network.id = "2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924b557b7be53c0b7a1bb9";
-    network.network_interface = "podman0";
+    network.network_interface = "berth0";
     network.created = created_now();
     network.subnets = {{"10.88.0.0/16", "10.88.0.1", "", ""}};
     network.dns_enabled = false;

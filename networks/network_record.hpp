@@ -43,7 +43,8 @@ nlohmann::ordered_json network_to_json(const Network& network);
 // Reads a definition; Error naming `source` when it is not one.
 Network network_from_json(const nlohmann::json& document, const std::string& source);
 
-// Podman's default network: "podman", bridge podman0, 10.88.0.0/16 with gateway 10.88.0.1, no DNS, created now.
+// The default network as Podman names it, "podman" (Podman's id, 10.88.0.0/16 with gateway 10.88.0.1, no DNS, created
+// now), on the bridge berth's default network really uses, berth0 (netns/cni_bridge).
 Network default_network();
 
 // Podman's rule for network names: [a-zA-Z0-9][a-zA-Z0-9_.-]*.

@@ -107,7 +107,7 @@ def test_network_commands_match_podman(berth):
         ["NAME", "NETWORK", "ID"]
     assert [entry["name"] for entry in berth.json("network", "ls", "--format", "json")] == ["back", "front", "podman"]
     assert berth.run("network", "inspect", "--format", "{{.Name}} {{.NetworkInterface}} {{.DNSEnabled}}",
-                     "podman").stdout == "podman podman0 false\n"
+                     "podman").stdout == "podman berth0 false\n"
     bad_filter = berth.run("network", "ls", "--filter", "foo=bar", check=False)
     assert (bad_filter.returncode, bad_filter.stderr) == (125, 'Error: invalid filter "foo"\n')
 

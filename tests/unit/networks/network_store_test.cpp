@@ -54,7 +54,7 @@ TEST_F(NetworkStoreTest, ListsTheDefaultNetworkAlways) {
     auto networks = store.list();
     ASSERT_EQ(networks.size(), 1u);
     EXPECT_EQ(networks[0].name, "podman");
-    EXPECT_EQ(networks[0].network_interface, "podman0");
+    EXPECT_EQ(networks[0].network_interface, "berth0");
     EXPECT_EQ(store.get("2f259bab93aa").name, "podman");
 }
 
