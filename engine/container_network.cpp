@@ -1,5 +1,7 @@
 #include "engine/container_network.hpp"
 
+#include <regex>
+
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/log.hpp"
@@ -69,11 +71,11 @@ netns::NetworkMode resolve_network_mode(const RunOptions& options, bool rootless
             throw Error("unable to find network with name or ID " + list[index] + ": network not found");
     }
     auto mode = netns::parse_network(list.front(), rootless, default_helper_name());
-    bool extras = !options.ip.empty() || !options.network_aliases.empty();
+    bool extras = !options.ip.empty() || !options.mac_address.empty() || !options.network_aliases.empty();
     if (!netns::is_user_network(mode)) {
         if (extras && mode.kind != netns::NetworkKind::bridge)
-            throw Error("--ip and --network-alias can only be used with bridge networks");
-        if (extras) throw Error("--ip and --network-alias need a user-defined network (network create)");
+            throw Error("--ip, --mac-address and --network-alias can only be used with bridge networks");
+        if (extras) throw Error("--ip, --mac-address and --network-alias need a user-defined network (network create)");
         return mode;
     }
     auto found = networks::NetworkStore(graph_root).find(mode.bridge_name);
@@ -83,6 +85,11 @@ netns::NetworkMode resolve_network_mode(const RunOptions& options, bool rootless
     auto endpoint = networks::parse_endpoint(netns::network_text(mode));
     endpoint.network = network.name;
     if (!options.ip.empty()) endpoint.static_ip = options.ip;
+    if (!options.mac_address.empty()) {
+        if (!std::regex_match(options.mac_address, std::regex("([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}")))
+            throw Error("invalid MAC address " + options.mac_address);
+        endpoint.static_mac = options.mac_address;
+    }
     for (const auto& alias : options.network_aliases) endpoint.aliases.push_back(alias);
     return netns::parse_network(networks::endpoint_text(endpoint), rootless, "");
 }

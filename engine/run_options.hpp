@@ -83,8 +83,9 @@ struct RunOptions {
     bool tty = false;                                // -t/--tty
     bool interactive = false;                        // -i/--interactive
 
-    // On a user-defined network: --ip and --network-alias.
+    // On a user-defined network: --ip, --mac-address and --network-alias.
     std::string ip;
+    std::string mac_address;
     std::vector<std::string> network_aliases;
 };
 

@@ -73,6 +73,8 @@ NetworkEndpoint parse_endpoint(const std::string& text) {
         std::string value = equals == std::string::npos ? "" : option.substr(equals + 1);
         if (key == "ip")
             endpoint.static_ip = value;
+        else if (key == "mac")
+            endpoint.static_mac = value;
         else if (key == "alias")
             endpoint.aliases.push_back(value);
         else if (key == "interface_name")
@@ -86,6 +88,7 @@ NetworkEndpoint parse_endpoint(const std::string& text) {
 std::string endpoint_text(const NetworkEndpoint& endpoint) {
     std::vector<std::string> options;
     if (!endpoint.static_ip.empty()) options.push_back("ip=" + endpoint.static_ip);
+    if (!endpoint.static_mac.empty()) options.push_back("mac=" + endpoint.static_mac);
     for (const auto& alias : endpoint.aliases) options.push_back("alias=" + alias);
     if (endpoint.interface_name != "eth0") options.push_back("interface_name=" + endpoint.interface_name);
     std::string text = endpoint.network;
@@ -104,14 +107,13 @@ nlohmann::json netavark_options(const NetavarkRequest& request) {
                          {"range", port.range},
                          {"protocol", port.protocol}});
     const std::string& name = request.network.name;
+    nlohmann::json endpoint = {
+        {"static_ips", request.addresses}, {"aliases", aliases}, {"interface_name", request.endpoint.interface_name}};
+    if (!request.endpoint.static_mac.empty()) endpoint["static_mac"] = request.endpoint.static_mac;
     return {{"container_id", request.container_id},
             {"container_name", request.container_name},
             {"port_mappings", ports},
-            {"networks",
-             {{name,
-               {{"static_ips", request.addresses},
-                {"aliases", aliases},
-                {"interface_name", request.endpoint.interface_name}}}}},
+            {"networks", {{name, endpoint}}},
             {"network_info", {{name, network_to_json(request.network)}}}};
 }
 

@@ -20,11 +20,12 @@ namespace berth::networks {
 struct NetworkEndpoint {
     std::string network;               // the network's name
     std::string static_ip;             // "" to lease one
+    std::string static_mac;            // "" for a random one
     std::vector<std::string> aliases;  // more names it resolves as (besides its own name and short id)
     std::string interface_name = "eth0";
 };
 
-// Parses the text a container's record keeps: "NAME" or "NAME:ip=10.89.0.5,alias=db,alias=cache". Podman's
+// Parses the text a container's record keeps: "NAME" or "NAME:ip=10.89.0.5,mac=...,alias=db,alias=cache". Podman's
 // error for another option.
 NetworkEndpoint parse_endpoint(const std::string& text);
 // The text parse_endpoint() reads.

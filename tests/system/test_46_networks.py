@@ -200,14 +200,16 @@ def test_containers_on_a_network_reach_each_other_by_address_and_name(root):
     port = free_port()
     root.run("run", "-d", "--name", "web", "--network", "app", "--network-alias", "www", "-p", f"{port}:80",
              root.image, "sh", "-c", HTTPD.format("web"))
-    root.run("run", "-d", "--name", "fixed", "--network", "app", "--ip", "10.215.0.50", root.image, "sh", "-c",
-             HTTPD.format("fixed"))
+    root.run("run", "-d", "--name", "fixed", "--network", "app", "--ip", "10.215.0.50", "--mac-address",
+             "92:d0:c6:0a:29:33", root.image, "sh", "-c", HTTPD.format("fixed"))
     hosts = root.run("exec", "web", "cat", "/etc/hosts").stdout
     address = re.search(r"^(10\.215\.0\.\d+)\s.*\bweb\b", hosts, re.M).group(1)
     assert address != "10.215.0.1"
     settings = root.json("inspect", "--format", "{{json .NetworkSettings.Networks}}", "fixed")
-    assert (settings["app"]["IPAddress"], settings["app"]["IPPrefixLen"], settings["app"]["Gateway"]) == (
-        "10.215.0.50", 24, "10.215.0.1")
+    assert (settings["app"]["IPAddress"], settings["app"]["IPPrefixLen"], settings["app"]["Gateway"],
+            settings["app"]["MacAddress"]) == ("10.215.0.50", 24, "10.215.0.1", "92:d0:c6:0a:29:33")
+    bad_mac = root.run("create", "--network", "app", "--mac-address", "nope", root.image, check=False)
+    assert (bad_mac.returncode, bad_mac.stderr) == (125, "Error: invalid MAC address nope\n")
     assert root.run("inspect", "--format", "{{.NetworkSettings.Networks.app.IPAddress}}", "web").stdout == \
         address + "\n"
 

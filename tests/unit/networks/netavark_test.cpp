@@ -27,6 +27,9 @@ TEST(NetavarkTest, EndpointsRoundTripThroughTheirText) {
     EXPECT_EQ(endpoint.aliases, (std::vector<std::string>{"db", "cache"}));
     EXPECT_EQ(endpoint_text(endpoint), "app:ip=10.89.0.5,alias=db,alias=cache");
     EXPECT_EQ(endpoint_text(parse_endpoint("app")), "app");
+    auto with_mac = parse_endpoint("app:mac=92:d0:c6:0a:29:33");
+    EXPECT_EQ(with_mac.static_mac, "92:d0:c6:0a:29:33");
+    EXPECT_EQ(endpoint_text(with_mac), "app:mac=92:d0:c6:0a:29:33");
     EXPECT_EQ(error_of([] { parse_endpoint("app:color=blue"); }), "unknown bridge network option: color");
 }
 
@@ -46,6 +49,9 @@ TEST(NetavarkTest, OptionsCarryTheDefinitionAddressesAliasesAndPorts) {
     EXPECT_EQ(options["network_info"]["app"]["network_interface"], "podman1");
     EXPECT_EQ(options["port_mappings"][0]["host_port"], 8080);
     EXPECT_EQ(options["port_mappings"][0]["container_port"], 80);
+    EXPECT_FALSE(options["networks"]["app"].contains("static_mac"));
+    request.endpoint.static_mac = "92:d0:c6:0a:29:33";
+    EXPECT_EQ(netavark_options(request)["networks"]["app"]["static_mac"], "92:d0:c6:0a:29:33");
 }
 
 TEST(NetavarkTest, ReadsTheAddressOfSetupsResult) {
