@@ -71,7 +71,11 @@ void add_run_flags(CommandTree& tree, CLI::App& command, RunFlags& flags) {
     command.add_option("--uts", flags.uts, "UTS namespace to use (host)");
     command.add_option("--network,--net", flags.network,
                        "Connect a container to a network (none, host, slirp4netns[:OPTIONS], pasta[:OPTIONS], "
-                       "bridge or a network name)");
+                       "bridge or a network name[:ip=IP,alias=NAME])");
+    command.add_option("--network-alias", flags.network_aliases, "Add a network-scoped alias for the container");
+    command.add_option("--ip", flags.ip, "Specify a static IPv4 address for the container on its network");
+    command.add_option("--mac-address", flags.mac_address,
+                       "Container MAC address on its network (e.g. 92:d0:c6:0a:29:33)");
     command.add_option("-p,--publish", flags.publish,
                        "Publish a container's port, or a range of ports, to the host "
                        "([[ip:]hostPort:]containerPort[/tcp|udp])");
@@ -145,6 +149,9 @@ engine::RunOptions to_run_options(const RunFlags& flags) {
     options.ipc_host = parse_namespace_host("--ipc", flags.ipc);
     options.uts_host = parse_namespace_host("--uts", flags.uts);
     options.network = flags.network;
+    options.ip = flags.ip;
+    options.mac_address = flags.mac_address;
+    options.network_aliases = flags.network_aliases;
     for (const auto& value : flags.publish)
         for (auto& mapping : engine::parse_publish_flag(value)) options.ports.push_back(mapping);
     options.publish_all = flags.publish_all;

@@ -11,13 +11,13 @@ namespace berth::cli {
 
 // Flag values as CLI11 leaves them; to_run_options() checks and converts them.
 struct RunFlags {
-    std::string name, entrypoint, workdir, user, hostname, userns, pid, ipc, uts, network, memory, cpus, pids_limit,
-        pull = "missing", tls_verify, authfile, restart = "no", cidfile, sdnotify;
+    std::string name, entrypoint, workdir, user, hostname, userns, pid, ipc, uts, network, ip, mac_address, memory,
+        cpus, pids_limit, pull = "missing", tls_verify, authfile, restart = "no", cidfile, sdnotify;
     std::vector<std::string> log_opt;
     bool replace = false;
     bool entrypoint_given = false;
     std::vector<std::string> env, env_file, group_add, volume, mount, tmpfs, cap_add, cap_drop, security_opt, ulimit,
-        label, annotation, publish, dns, dns_search, dns_option, add_host, volumes_from;
+        label, annotation, publish, dns, dns_search, dns_option, add_host, volumes_from, network_aliases;
     bool read_only = false, read_only_tmpfs = true, privileged = false, init = false, rm = false, tty = false,
          interactive = false, detach = false, quiet = false, publish_all = false;
     bool sig_proxy = true;

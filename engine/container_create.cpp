@@ -145,15 +145,17 @@ storage::ContainerRecord create_container(const CreateRequest& request) {
     record.tty = request.options.tty;
     record.interactive = request.options.interactive;
     record.rootless = request.rootless;
-    auto network_mode = resolve_network_mode(request.options.network, request.rootless);
+    auto network_mode = resolve_network_mode(request.options, request.rootless, request.graph_root);
     record.network = netns::network_text(network_mode);
     record.ports = to_records(published_ports(request.options, image_config, network_mode));
 
     return store.create(record, [&](const storage::ContainerPaths& paths, storage::ContainerRecord& created) {
         created.seccomp_profile = keep_seccomp_profile(request.options.seccomp_profile, paths);
         SpecContext context = spec_context(request, created.id, paths);
-        context.etc_files = write_container_etc_files(paths.userdata, hostname_of(request.options, created.id),
-                                                      created.name, etc_network(network_mode, request.options));
+        context.etc_files =
+            write_container_etc_files(paths.userdata, hostname_of(request.options, created.id), created.name,
+                                      etc_network(network_mode, request.options, request.graph_root));
+        connect_more_networks(request.options, request.graph_root, created.id);
         RunOptions options = request.options;
         VolumeContext volumes{request.graph_root, image_layer_dirs(request.graph_root, request.image),
                               request.copy_up_volume, request.remove_volume_files, request.chown_volume};

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "common/files.hpp"
+#include "networks/network_status.hpp"
 #include "volumes/volume_store.hpp"
 
 namespace berth::engine {
@@ -91,6 +92,16 @@ std::string network_mode_name(const storage::ContainerRecord& record) {
     return name == "none" || name == "host" || name == "slirp4netns" || name == "pasta" ? name : "bridge";
 }
 
+json port_bindings_json(const storage::ContainerRecord& record);
+
+// Podman's NetworkSettings: the published ports and, on user-defined networks, what the container has there.
+json network_settings_json(const storage::ContainerRecord& record, const std::string& graph_root) {
+    json settings = {{"Ports", port_bindings_json(record)}};
+    auto networks = networks::networks_settings(graph_root, record);
+    if (!networks.is_null()) settings["Networks"] = networks;
+    return settings;
+}
+
 // {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}, as Podman's NetworkSettings.Ports and HostConfig.PortBindings.
 json port_bindings_json(const storage::ContainerRecord& record) {
     json bindings = json::object();
@@ -153,7 +164,7 @@ json inspect_container(const std::string& graph_root, const storage::ContainerRe
             {"Mounts", mounts_json(spec, graph_root)},
             {"Config", config_json(record, spec)},
             {"HostConfig", host_config_json(record, spec)},
-            {"NetworkSettings", {{"Ports", port_bindings_json(record)}}},
+            {"NetworkSettings", network_settings_json(record, graph_root)},
             {"GraphDriver",
              {{"Name", record.driver},
               {"Data", {{"UpperDir", paths.upper}, {"WorkDir", paths.work}, {"MergedDir", paths.rootfs}}}}},

@@ -160,7 +160,7 @@ int run_once(const StartRequest& request, const std::function<void()>& on_runnin
         }
         // The network: checked and its host ports bound before anything runs, attached once the container's
         // namespaces exist, and torn down (helpers stopped, forwards removed) when it has exited.
-        ContainerNetwork network(record, request.run_root, paths.userdata);
+        ContainerNetwork network(record, request.graph_root, request.run_root, paths.userdata);
         network.prepare();
         options.before_start = [&](pid_t pid) { network.attach(pid); };
         options.on_start = [&](pid_t pid) {

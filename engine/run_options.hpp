@@ -82,6 +82,11 @@ struct RunOptions {
     bool rm = false;                                 // --rm
     bool tty = false;                                // -t/--tty
     bool interactive = false;                        // -i/--interactive
+
+    // On a user-defined network: --ip, --mac-address and --network-alias.
+    std::string ip;
+    std::string mac_address;
+    std::vector<std::string> network_aliases;
 };
 
 }  // namespace berth::engine

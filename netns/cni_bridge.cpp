@@ -55,9 +55,22 @@ nlohmann::json run_plugin(const std::string& command, const nlohmann::json& inpu
     return parsed.is_discarded() ? nlohmann::json::object() : parsed;
 }
 
-// Keeps the container's network namespace reachable by path until DEL.
-std::string bind_netns(pid_t pid, const std::string& id, const CniPaths& paths) {
-    std::string directory = paths.state_dir + "/netns";
+nlohmann::json port_mappings_json(const std::vector<PortMapping>& ports) {
+    auto mappings = nlohmann::json::array();
+    for (const auto& mapping : ports)
+        for (uint16_t offset = 0; offset < mapping.range; ++offset) {
+            nlohmann::json entry = {{"hostPort", mapping.host_port + offset},
+                                    {"containerPort", mapping.container_port + offset},
+                                    {"protocol", mapping.protocol}};
+            if (!mapping.host_ip.empty()) entry["hostIP"] = mapping.host_ip;
+            mappings.push_back(entry);
+        }
+    return mappings;
+}
+
+}  // namespace
+
+std::string bind_network_namespace(pid_t pid, const std::string& directory, const std::string& id) {
     make_directories(directory, 0755);
     std::string target = directory + "/" + id;
     {
@@ -74,26 +87,11 @@ std::string bind_netns(pid_t pid, const std::string& id, const CniPaths& paths) 
     return target;
 }
 
-void unbind_netns(const std::string& path) {
+void unbind_network_namespace(const std::string& path) {
     if (path.empty()) return;
     ::umount2(path.c_str(), MNT_DETACH);
     ::unlink(path.c_str());
 }
-
-nlohmann::json port_mappings_json(const std::vector<PortMapping>& ports) {
-    auto mappings = nlohmann::json::array();
-    for (const auto& mapping : ports)
-        for (uint16_t offset = 0; offset < mapping.range; ++offset) {
-            nlohmann::json entry = {{"hostPort", mapping.host_port + offset},
-                                    {"containerPort", mapping.container_port + offset},
-                                    {"protocol", mapping.protocol}};
-            if (!mapping.host_ip.empty()) entry["hostIP"] = mapping.host_ip;
-            mappings.push_back(entry);
-        }
-    return mappings;
-}
-
-}  // namespace
 
 nlohmann::json default_network_config(const std::string& name, const CniPaths& paths) {
     nlohmann::json ipam = {{"type", "host-local"},
@@ -155,7 +153,7 @@ CniAttachment::CniAttachment(const std::string& network, const std::string& id, 
     : paths_(paths), id_(id), ports_(ports) {
     config_ = load_network_config(network, paths_);
     make_directories(paths_.state_dir, 0755);
-    netns_path_ = bind_netns(pid, id, paths_);
+    netns_path_ = bind_network_namespace(pid, paths_.state_dir + "/netns", id);
     try {
         nlohmann::json previous;
         for (const auto& plugin : config_["plugins"]) {
@@ -182,7 +180,7 @@ void CniAttachment::remove() noexcept {
         }
     }
     added_ = 0;
-    unbind_netns(netns_path_);
+    unbind_network_namespace(netns_path_);
     netns_path_.clear();
 }
 

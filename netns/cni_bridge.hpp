@@ -29,6 +29,11 @@ struct CniPaths {
     std::string plugin_path = "/usr/lib/cni:/usr/libexec/cni:/opt/cni/bin";
 };
 
+// Keeps the network namespace of `pid` reachable as <directory>/<id> (a bind mount) until unbound, so that a
+// network's teardown still finds it after the container's processes are gone. Returns the path.
+std::string bind_network_namespace(pid_t pid, const std::string& directory, const std::string& id);
+void unbind_network_namespace(const std::string& path);
+
 // The conflist of the default network `name`.
 nlohmann::json default_network_config(const std::string& name, const CniPaths& paths);
 

@@ -72,19 +72,28 @@ NetworkMode parse_network(std::string_view value, bool rootless, std::string_vie
     if (name == "pasta" && !rootless)
         throw Error("--network pasta is for rootless containers here: root uses a bridge network or slirp4netns");
     if (name == "slirp4netns" || name == "pasta") return helper_mode(name, options);
-    if (name == "bridge") return bridge_mode(default_bridge_name, rootless);
-    if (colon != std::string_view::npos || name == "container" || name == "ns")
+    if (name == "bridge" || name == default_bridge_name || name == podman_default_name)
+        return bridge_mode(default_bridge_name, rootless);
+    if (name == "container" || name == "ns")
         throw Error("network mode \"" + std::string(value) + "\" is not supported");
     if (!valid_network_name(name))
         throw Error("unable to find network with name or ID " + std::string(name) + ": network not found");
-    if (name != default_bridge_name)
-        throw Error("unable to find network with name or ID " + std::string(name) + ": network not found");
-    return bridge_mode(name, rootless);
+    if (rootless)
+        throw Error("network " + std::string(name) +
+                    ": user-defined networks need root for now; rootless containers use slirp4netns or pasta");
+    NetworkMode mode;
+    mode.kind = NetworkKind::bridge;
+    mode.bridge_name = std::string(name);
+    if (!options.empty()) mode.options = split(options, ',');
+    return mode;
+}
+
+bool is_user_network(const NetworkMode& mode) {
+    return mode.kind == NetworkKind::bridge && mode.bridge_name != default_bridge_name;
 }
 
 std::string network_text(const NetworkMode& mode) {
-    if (mode.kind == NetworkKind::bridge) return mode.bridge_name;
-    std::string text(kind_name(mode.kind));
+    std::string text(mode.kind == NetworkKind::bridge ? std::string_view(mode.bridge_name) : kind_name(mode.kind));
     for (size_t index = 0; index < mode.options.size(); ++index) text += (index == 0 ? ":" : ",") + mode.options[index];
     return text;
 }

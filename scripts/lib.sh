@@ -28,6 +28,8 @@ RUNTIME_PACKAGES=(
   slirp4netns
   passt
   containernetworking-plugins
+  netavark
+  aardvark-dns
   iptables
   ca-certificates
   libcurl4
@@ -67,6 +69,8 @@ TEST_PACKAGES=(
   tmux
   python3-yaml
   iproute2
+  netavark
+  aardvark-dns
   golang-github-opencontainers-specs-dev
   python3-jsonschema
   skopeo

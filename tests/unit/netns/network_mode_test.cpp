@@ -33,11 +33,25 @@ TEST(NetworkMode, ParsesModesAndOptions) {
     EXPECT_THROW(parse_network("slirp4netns:bogus=1", true, ""), Error);
     EXPECT_THROW(parse_network("bridge", true, "pasta"), Error);
     EXPECT_THROW(parse_network("pasta", false, ""), Error);
+    EXPECT_EQ(network_text(parse_network("podman", false, "")), "berth");
+    auto user = parse_network("web:ip=10.89.0.5,alias=db", false, "");
+    EXPECT_TRUE(is_user_network(user));
+    EXPECT_EQ(user.bridge_name, "web");
+    EXPECT_EQ(network_text(user), "web:ip=10.89.0.5,alias=db");
+    EXPECT_FALSE(is_user_network(parse_network("bridge", false, "")));
     try {
-        parse_network("bogus", false, "");
+        parse_network("web", true, "pasta");
         FAIL();
     } catch (const Error& error) {
-        EXPECT_EQ(std::string(error.what()), "unable to find network with name or ID bogus: network not found");
+        EXPECT_EQ(std::string(error.what()),
+                  "network web: user-defined networks need root for now; rootless containers use slirp4netns or "
+                  "pasta");
+    }
+    try {
+        parse_network("bad/name", false, "");
+        FAIL();
+    } catch (const Error& error) {
+        EXPECT_EQ(std::string(error.what()), "unable to find network with name or ID bad/name: network not found");
     }
 }
 
