@@ -142,6 +142,7 @@ std::unique_ptr<CommandTree> build_command_tree(GlobalOptions& globals, const st
     add_archive_commands(*tree, globals);
     add_container_commands(*tree, globals);
     add_volume_commands(*tree, globals);
+    add_pod_commands(*tree, globals);
     add_generate_commands(*tree, globals);
     add_unshare_command(*tree, globals);
     add_system_commands(*tree, globals);

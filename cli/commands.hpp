@@ -21,6 +21,7 @@ void add_process_commands(CommandTree& tree, CLI::App* container, const GlobalOp
 void add_exec_commands(CommandTree& tree, CLI::App* container, const GlobalOptions& globals);     // exec
 void add_port_commands(CommandTree& tree, CLI::App* container, const GlobalOptions& globals);     // port
 void add_volume_commands(CommandTree& tree, const GlobalOptions& globals);                        // volume
+void add_pod_commands(CommandTree& tree, const GlobalOptions& globals);                           // pod
 void add_commit_commands(CommandTree& tree, CLI::App* container, const GlobalOptions& globals);   // commit, diff, ...
 void add_generate_commands(CommandTree& tree, const GlobalOptions& globals);                      // generate systemd
 void add_container_lifecycle_commands(CommandTree& tree, CLI::App& container, const GlobalOptions& globals);

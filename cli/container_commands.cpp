@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/container_targets.hpp"
 #include "cli/output/format.hpp"
+#include "cli/pod_members.hpp"
 #include "cli/pull_command.hpp"
 #include "cli/registry_options.hpp"
 #include "cli/run_flags.hpp"
@@ -150,6 +151,8 @@ storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOp
     auto image = image_for_container(storage, flags);
     if (flags.replace && !options.name.empty()) replace_existing(storage, options.name);
 
+    std::string pod_id = join_pod_for_create(storage, flags.pod, options);
+
     engine::CreateRequest request;
     request.graph_root = storage.graph_root;
     request.rootless = storage.rootless;
@@ -187,6 +190,7 @@ storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOp
         created.log_max_size = log_max_size;
         created.create_command = own_command_line();
         created.create_arguments = static_cast<int>(flags.arguments.size());
+        created.pod = pod_id;
     });
 }
 

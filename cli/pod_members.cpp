@@ -1,0 +1,72 @@
+#include "cli/pod_members.hpp"
+
+#include "common/error.hpp"
+#include "engine/container_create.hpp"
+#include "engine/container_start.hpp"
+#include "engine/pod_containers.hpp"
+#include "pods/pod_store.hpp"
+#include "storage/container_store.hpp"
+
+namespace berth::cli {
+
+pods::PodRecord create_pod(const StorageContext& storage, NewPod pod) {
+    pods::PodStore store(storage.graph_root);
+    if (pod.record.name.empty()) {
+        pod.record.name = storage::random_container_name();
+        while (store.find(pod.record.name)) pod.record.name = storage::random_container_name();
+    }
+    if (pod.record.created_ns == 0) pod.record.created_ns = engine::unix_now_ns();
+    if (pod.infra && pod.record.infra_command.empty()) pod.record.infra_command = engine::default_infra_command();
+    if (pod.infra) engine::infra_binary();  // a clear error before anything is made
+    if (!pod.infra && !pod.network.ports.empty())
+        throw Error("you must have an infra container to publish port bindings to the host");
+    auto created = store.create(pod.record);
+    if (!pod.infra) return created;
+    try {
+        engine::CreateRequest request;
+        request.graph_root = storage.graph_root;
+        request.rootless = storage.rootless;
+        request.image_config = engine::infra_image_config(created);
+        request.image_name = "";
+        request.options = engine::infra_run_options(created, std::move(pod.network));
+        auto infra = engine::create_container(request);
+        storage::ContainerStore(storage.graph_root).update(infra.id, [&](storage::ContainerRecord& record) {
+            record.pod = created.id;
+        });
+        return store.update(created.id, [&](pods::PodRecord& record) { record.infra_id = infra.id; });
+    } catch (...) {
+        store.remove(created.id);
+        throw;
+    }
+}
+
+std::string join_pod_for_create(const StorageContext& storage, const std::string& pod_flag,
+                                engine::RunOptions& options) {
+    if (pod_flag.empty()) return {};
+    pods::PodStore store(storage.graph_root);
+    pods::PodRecord pod;
+    if (pod_flag.starts_with("new:")) {
+        NewPod fresh;
+        fresh.record.name = pod_flag.substr(4);
+        if (fresh.record.name.empty()) throw Error("new pod name must be at least one character");
+        fresh.record.shared = pods::default_shared_namespaces();
+        fresh.network.network = options.network;
+        fresh.network.ports = options.ports;
+        fresh.network.dns = options.dns;
+        fresh.network.dns_search = options.dns_search;
+        fresh.network.dns_option = options.dns_option;
+        options.network.clear();
+        options.ports.clear();
+        pod = create_pod(storage, std::move(fresh));
+    } else {
+        pod = store.get(pod_flag);
+    }
+    if (!pod.infra_id.empty()) {
+        auto infra = storage::ContainerStore(storage.graph_root).find(pod.infra_id);
+        if (!infra) throw Error("the infra container of pod " + pod.name + " is missing");
+        engine::adapt_member_options(pod, *infra, options);
+    }
+    return pod.id;
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,27 @@
+// `run/create --pod NAME|new:NAME` and what `pod create` makes: a pod record with its infra container.
+#pragma once
+
+#include <string>
+
+#include "cli/storage_context.hpp"
+#include "engine/run_options.hpp"
+#include "pods/pod_record.hpp"
+
+namespace berth::cli {
+
+// A pod to create: the record's fields from the flags, and the network options its infra gets.
+struct NewPod {
+    pods::PodRecord record;  // name, labels, shared, hostname, infra_command, add_hosts, publish
+    bool infra = true;
+    engine::RunOptions network;  // network, ports, dns
+};
+
+// Creates the pod and its infra container (nothing is left when that fails); returns the pod.
+pods::PodRecord create_pod(const StorageContext& storage, NewPod pod);
+
+// --pod: the pod a new container joins ("new:NAME" creates it with the container's ports and network, which then
+// go to the infra), with the container's options adapted to it. Returns the pod's id ("" without --pod).
+std::string join_pod_for_create(const StorageContext& storage, const std::string& pod_flag,
+                                engine::RunOptions& options);
+
+}  // namespace berth::cli
