@@ -110,6 +110,11 @@ def test_pod_with_published_port_and_two_containers_on_localhost(berth):
     (listed,) = berth.json("pod", "ps", "--format", "json")
     assert listed["Id"] == pod_id and listed["InfraId"] == infra_id and len(listed["Containers"]) == 2
 
+    members = berth.run("ps", "--filter", "pod=web", "--format", "{{.Names}} {{.PodName}} {{.IsInfra}}").stdout
+    assert sorted(members.splitlines()) == sorted([f"{pod_id[:12]}-infra web true", "server web false"])
+    assert berth.run("ps", "--filter", "pod=nosuch", "-q").stdout == ""
+    assert berth.run("ps", "--pod").stdout.splitlines()[0].split()[-3:] == ["POD", "ID", "PODNAME"]
+
     pids = [berth.json("inspect", name)[0]["State"]["Pid"] for name in (infra_id, "server")]
     assert all(alive(pid) for pid in pids)
     assert berth.run("pod", "rm", "web", check=False).returncode == 2  # running: only with --force
