@@ -166,9 +166,8 @@ void remove_pod(const StorageContext& storage, const PodView& view, bool force, 
                                [](const ContainerRecord& record) { return engine::container_running(record); });
     if (running && !force)
         throw Error("pod " + view.pod.id +
-                        " has containers that are not ready to be removed: cannot remove pod with running "
-                        "containers (use --force)",
-                    2);
+                    " has containers that are not ready to be removed: cannot remove pod with running "
+                    "containers (use --force)");
     if (running) stop_pod(storage, view, timeout);
     auto remove_files = [&storage](const std::string& path) { remove_storage_tree(storage, path); };
     for (auto container = view.containers.rbegin(); container != view.containers.rend(); ++container)
@@ -346,6 +345,7 @@ int run_pod_create(const CreateFlags& flags, const GlobalOptions& globals) {
     for (const auto& host : flags.add_hosts) pod.record.add_hosts.push_back(parse_add_host(host));
     auto infra = parse_optional_bool_flag("infra", flags.infra);
     pod.infra = !flags.no_infra && infra.value_or(true);
+    pod.infra_name = flags.infra_name;
     if (!flags.infra_command.empty()) {
         auto parsed = json::parse(flags.infra_command, nullptr, false);
         if (parsed.is_array())
@@ -580,7 +580,7 @@ void add_pod_create(CommandTree& tree, CLI::App& pod, const GlobalOptions& globa
     create.add_flag("--no-infra", flags->no_infra, "Create the pod without an infra container");
     create.add_option("--infra-command", flags->infra_command,
                       "The command to run on the infra container when the pod is started");
-    create.add_option("--infra-name", flags->infra_name, "The name used as infra container name (accepted, ignored)");
+    create.add_option("--infra-name", flags->infra_name, "The name used as infra container name");
     create.add_option("-l,--label", flags->labels, "Set metadata on pod (default [])");
     create.add_option("--hostname", flags->hostname, "Set a hostname to the pod");
     create.add_option("--add-host", flags->add_hosts, "Add a custom host-to-IP mapping (host:ip)");

@@ -29,6 +29,7 @@ pods::PodRecord create_pod(const StorageContext& storage, NewPod pod) {
         request.image_config = engine::infra_image_config(created);
         request.image_name = "";
         request.options = engine::infra_run_options(created, std::move(pod.network));
+        if (!pod.infra_name.empty()) request.options.name = pod.infra_name;
         auto infra = engine::create_container(request);
         storage::ContainerStore(storage.graph_root).update(infra.id, [&](storage::ContainerRecord& record) {
             record.pod = created.id;

@@ -13,6 +13,7 @@ namespace berth::cli {
 struct NewPod {
     pods::PodRecord record;  // name, labels, shared, hostname, infra_command, add_hosts, publish
     bool infra = true;
+    std::string infra_name;      // --infra-name ("" is <pod id 12>-infra)
     engine::RunOptions network;  // network, ports, dns
 };
 

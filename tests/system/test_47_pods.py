@@ -117,7 +117,7 @@ def test_pod_with_published_port_and_two_containers_on_localhost(berth):
 
     pids = [berth.json("inspect", name)[0]["State"]["Pid"] for name in (infra_id, "server")]
     assert all(alive(pid) for pid in pids)
-    assert berth.run("pod", "rm", "web", check=False).returncode == 2  # running: only with --force
+    assert berth.run("pod", "rm", "web", check=False).returncode == 125  # running: only with --force
     assert berth.run("pod", "rm", "-f", "-t", "0", "web").stdout == pod_id + "\n"
     assert wait_until(lambda: not any(alive(pid) for pid in pids)), "pod processes left behind"
     assert berth.run("ps", "-a", "-q").stdout == ""
@@ -137,7 +137,9 @@ def test_pod_lifecycle_and_podman_messages(berth):
     result = berth.run("pod", "inspect", "nosuch", check=False)
     assert (result.returncode, result.stderr) == (125, "Error: inspecting object: no such pod nosuch\n")
 
-    pod_id = berth.run("pod", "create", "--network", "none", "--name", "life").stdout.strip()
+    pod_id = berth.run("pod", "create", "--network", "none", "--infra-name", "life-infra", "--name", "life"
+                       ).stdout.strip()
+    assert berth.run("ps", "-a", "--format", "{{.Names}} {{.Command}}").stdout == "life-infra /catatonit -P\n"
     again = berth.run("pod", "create", "--name", "life", check=False)
     assert (again.returncode, again.stderr) == (
         125, 'Error: adding pod to state: name "life" is in use: pod already exists\n')
