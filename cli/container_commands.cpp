@@ -271,10 +271,13 @@ int run_rm(const RemoveFlags& flags, const GlobalOptions& globals) {
     return for_each_target(targets, [&](const Target& target) {
         const auto& record = target.record;
         try {
-            engine::remove_container(storage.graph_root, record.id, flags.force, remove_files);
+            if (!remove_if_pod_infra(storage, record, flags.depend || flags.targets.all, flags.timeout))
+                engine::remove_container(storage.graph_root, record.id, flags.force, remove_files);
         } catch (const Error&) {
-            // Removed meanwhile (by another berth): --ignore leaves it at that.
-            if (flags.targets.ignore && !storage::ContainerStore(storage.graph_root).find(record.id)) return;
+            // Removed meanwhile (by another berth, or with its pod): --ignore and --all leave it at that.
+            if ((flags.targets.ignore || flags.targets.all) &&
+                !storage::ContainerStore(storage.graph_root).find(record.id))
+                return;
             throw;
         }
         if (flags.volumes) volumes::remove_anonymous_volumes(storage.graph_root, record.volumes, remove_files);

@@ -1,6 +1,7 @@
 // berth pod create, start, stop, restart, kill, pause, unpause, rm, ps, inspect, exists, prune, top and logs: the
 // pods of pods/ with their infra containers (engine/pod_containers.hpp), with Podman's flags, output, messages and
 // exit statuses.
+#include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -45,7 +46,7 @@ struct CreateFlags {
     std::vector<std::string> name_argument;
     std::string name, share = "ipc,net,uts", infra = "true", infra_command, infra_name, hostname, network, userns,
                       exit_policy;
-    bool no_infra = false;
+    bool no_infra = false, replace = false;
     std::vector<std::string> labels, publish, add_hosts, dns, dns_search, dns_option;
 };
 
@@ -304,6 +305,16 @@ ordered_json pod_inspect_json(const PodView& view) {
     return out;
 }
 
+// inspect documents as templates see them: Go's field names where they differ from the JSON keys (ID for "Id").
+json inspect_template_documents(const ordered_json& documents) {
+    json out = json::parse(documents.dump());
+    for (auto& document : out) {
+        document["ID"] = document["Id"];
+        for (auto& container : document["Containers"]) container["ID"] = container["Id"];
+    }
+    return out;
+}
+
 // ---- create ----
 
 std::map<std::string, std::string> parse_labels(const std::vector<std::string>& given) {
@@ -363,6 +374,9 @@ int run_pod_create(const CreateFlags& flags, const GlobalOptions& globals) {
     pod.network.dns_search = flags.dns_search;
     pod.network.dns_option = flags.dns_option;
     auto storage = open_storage(globals, false);
+    if (flags.replace && !pod.record.name.empty())
+        if (auto existing = pods::PodStore(storage.graph_root).find(pod.record.name))
+            remove_pod(storage, view_of(storage, existing->id), true, 10);
     std::printf("%s\n", create_pod(storage, std::move(pod)).id.c_str());
     return 0;
 }
@@ -494,7 +508,7 @@ int run_pod_inspect(const PodFlags& flags, const GlobalOptions& globals) {
     if (documents.size() == 1 && (flags.format.empty() || flags.format == "json"))
         std::printf("%s\n", documents.front().dump(5).c_str());
     else if (!documents.empty() && !flags.format.empty() && flags.format != "json")
-        print_inspect(json::parse(documents.dump()), flags.format, pod_inspect_schema());
+        print_inspect(inspect_template_documents(documents), flags.format, pod_inspect_schema());
     else if (!documents.empty())
         std::printf("%s\n", documents.dump(5).c_str());
     if (!missing.empty()) throw Error("inspecting object: no such pod " + missing);
@@ -507,6 +521,11 @@ int run_pod_exists(const PodFlags& flags, const GlobalOptions& globals) {
     return pods::PodStore(storage.graph_root).find(flags.names.front()) ? 0 : exit_no_such_pod;
 }
 
+std::string user_name(uid_t uid) {
+    if (passwd* entry = ::getpwuid(uid)) return entry->pw_name;
+    return std::to_string(uid);
+}
+
 int run_pod_top(const PodFlags& flags, const GlobalOptions& globals) {
     if (flags.names.empty()) throw Error("you must provide the name or ID of a running pod");
     auto storage = open_storage(globals, false);
@@ -517,7 +536,7 @@ int run_pod_top(const PodFlags& flags, const GlobalOptions& globals) {
         if (!engine::container_running(container)) continue;
         any = true;
         for (const auto& process : engine::container_processes(container))
-            rows.push_back({std::to_string(process.uid), std::to_string(process.pid), std::to_string(process.ppid),
+            rows.push_back({user_name(process.uid), std::to_string(process.pid), std::to_string(process.ppid),
                             process.command, container.name});
     }
     if (!any) throw Error("pod top can only be used on pods with at least one running container");
@@ -578,6 +597,7 @@ void add_pod_create(CommandTree& tree, CLI::App& pod, const GlobalOptions& globa
         ->expected(0, 1)
         ->default_str("true");
     create.add_flag("--no-infra", flags->no_infra, "Create the pod without an infra container");
+    create.add_flag("--replace", flags->replace, "If a pod with the same name exists, replace it");
     create.add_option("--infra-command", flags->infra_command,
                       "The command to run on the infra container when the pod is started");
     create.add_option("--infra-name", flags->infra_name, "The name used as infra container name");

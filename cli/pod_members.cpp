@@ -1,6 +1,7 @@
 #include "cli/pod_members.hpp"
 
 #include "common/error.hpp"
+#include "engine/container_control.hpp"
 #include "engine/container_create.hpp"
 #include "engine/container_start.hpp"
 #include "engine/pod_containers.hpp"
@@ -56,8 +57,10 @@ std::string join_pod_for_create(const StorageContext& storage, const std::string
         fresh.network.dns = options.dns;
         fresh.network.dns_search = options.dns_search;
         fresh.network.dns_option = options.dns_option;
+        fresh.record.hostname = options.hostname;  // the pod's, as it shares the uts namespace
         options.network.clear();
         options.ports.clear();
+        options.hostname.clear();
         pod = create_pod(storage, std::move(fresh));
     } else {
         pod = store.get(pod_flag);
@@ -68,6 +71,30 @@ std::string join_pod_for_create(const StorageContext& storage, const std::string
         engine::adapt_member_options(pod, *infra, options);
     }
     return pod.id;
+}
+
+bool remove_if_pod_infra(const StorageContext& storage, const storage::ContainerRecord& record, bool whole_pod,
+                         int timeout) {
+    if (record.pod.empty()) return false;
+    auto pod = pods::PodStore(storage.graph_root).find(record.pod);
+    if (!pod || pod->infra_id != record.id) return false;
+    if (!whole_pod)
+        throw Error("container " + record.id + " is the infra container of pod " + pod->id +
+                    " and cannot be removed without removing the pod");
+    storage::ContainerStore store(storage.graph_root);
+    std::vector<storage::ContainerRecord> members;
+    for (const auto& container : store.list())
+        if (container.pod == pod->id && container.id != record.id) members.push_back(container);
+    members.push_back(record);
+    auto remove_files = [&storage](const std::string& path) { remove_storage_tree(storage, path); };
+    for (const auto& container : members) {
+        auto current = engine::reconciled(container);
+        if (engine::container_running(current))
+            engine::stop_container(storage.graph_root, current, std::chrono::seconds(timeout));
+        engine::remove_container(storage.graph_root, container.id, true, remove_files);
+    }
+    pods::PodStore(storage.graph_root).remove(pod->id);
+    return true;
 }
 
 }  // namespace berth::cli

@@ -6,6 +6,7 @@
 #include "cli/storage_context.hpp"
 #include "engine/run_options.hpp"
 #include "pods/pod_record.hpp"
+#include "storage/container_store.hpp"
 
 namespace berth::cli {
 
@@ -24,5 +25,10 @@ pods::PodRecord create_pod(const StorageContext& storage, NewPod pod);
 // go to the infra), with the container's options adapted to it. Returns the pod's id ("" without --pod).
 std::string join_pod_for_create(const StorageContext& storage, const std::string& pod_flag,
                                 engine::RunOptions& options);
+
+// `rm` of a pod's infra: Podman's Error (125) without `whole_pod`; with it (--depend, --all) the pod goes, its
+// containers stopped (`timeout` seconds) and removed, the infra last. Returns whether the container is an infra.
+bool remove_if_pod_infra(const StorageContext& storage, const storage::ContainerRecord& record, bool whole_pod,
+                         int timeout);
 
 }  // namespace berth::cli

@@ -159,8 +159,16 @@ def test_pod_lifecycle_and_podman_messages(berth):
     assert berth.run("pod", "prune", "-f").stdout == pod_id + "\n"
     assert berth.run("pod", "ps", "-q").stdout == "" and berth.run("ps", "-aq").stdout == ""
 
-    # --pod new:NAME makes the pod; --no-infra pods have no infra and share nothing.
-    berth.run("run", "--rm", "--pod", "new:fresh", "--network", "none", berth.image, "true")
+    # --pod new:NAME makes the pod (the container's --hostname is the pod's); --no-infra pods have no infra.
+    assert berth.run("run", "--rm", "--pod", "new:fresh", "--network", "none", "--hostname", "foobar", berth.image,
+                     "hostname").stdout == "foobar\n"
+    infra = berth.run("pod", "inspect", "--format", "{{.InfraContainerID}}", "fresh").stdout.strip()
+    refused = berth.run("rm", "-f", infra, check=False)
+    assert refused.returncode == 125 and "is the infra container of pod" in refused.stderr
+    replaced = berth.run("pod", "create", "--replace", "--share", "ipc", "--network", "none", "--name", "fresh")
+    assert berth.run("pod", "inspect", "--format", "{{.ID}} {{.SharedNamespaces}}", "fresh").stdout == \
+        f"{replaced.stdout.strip()} [ipc]\n"
+    assert berth.run("run", "--rm", "--pod", "fresh", "--hostname", "own", berth.image, "hostname").stdout == "own\n"
     assert berth.run("pod", "inspect", "--format", "{{.Name}} {{.NumContainers}}", "fresh").stdout == "fresh 1\n"
     fresh = berth.run("pod", "ps", "-q", "--no-trunc", "--filter", "name=fresh").stdout.strip()
     bare = berth.run("pod", "create", "--infra=false", "bare").stdout.strip()
