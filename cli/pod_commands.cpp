@@ -173,7 +173,7 @@ void remove_pod(const StorageContext& storage, const PodView& view, bool force, 
     auto remove_files = [&storage](const std::string& path) { remove_storage_tree(storage, path); };
     for (auto container = view.containers.rbegin(); container != view.containers.rend(); ++container)
         engine::remove_container(storage.graph_root, container->id, true, remove_files);
-    pods::PodStore(storage.graph_root).remove(view.pod.id);
+    remove_pod_record(storage, view.pod.id);
 }
 
 std::string short_id(const std::string& id, bool no_trunc) { return no_trunc ? id : id.substr(0, 12); }

@@ -1,6 +1,11 @@
 #include "cli/pod_members.hpp"
 
+#include <sys/stat.h>
+
+#include <algorithm>
+
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "engine/container_control.hpp"
 #include "engine/container_create.hpp"
 #include "engine/container_start.hpp"
@@ -9,6 +14,15 @@
 #include "storage/container_store.hpp"
 
 namespace berth::cli {
+
+namespace {
+
+// /dev/shm of the pod's containers when they share the ipc namespace.
+engine::MountSpec shm_mount(const pods::PodStore& store, const std::string& pod_id) {
+    return {"bind", store.shm_dir(pod_id), "/dev/shm", {"rbind", "rprivate", "nosuid", "nodev", "noexec"}};
+}
+
+}  // namespace
 
 pods::PodRecord create_pod(const StorageContext& storage, NewPod pod) {
     pods::PodStore store(storage.graph_root);
@@ -30,6 +44,12 @@ pods::PodRecord create_pod(const StorageContext& storage, NewPod pod) {
         request.image_config = engine::infra_image_config(created);
         request.image_name = "";
         request.options = engine::infra_run_options(created, std::move(pod.network));
+        if (created.shares("ipc")) {
+            make_directories(store.shm_dir(created.id), 0755);
+            if (::chmod(store.shm_dir(created.id).c_str(), 01777) != 0)
+                throw_last_errno("chmod " + store.shm_dir(created.id));
+            request.options.mounts.push_back(shm_mount(store, created.id));
+        }
         if (!pod.infra_name.empty()) request.options.name = pod.infra_name;
         auto infra = engine::create_container(request);
         storage::ContainerStore(storage.graph_root).update(infra.id, [&](storage::ContainerRecord& record) {
@@ -69,8 +89,17 @@ std::string join_pod_for_create(const StorageContext& storage, const std::string
         auto infra = storage::ContainerStore(storage.graph_root).find(pod.infra_id);
         if (!infra) throw Error("the infra container of pod " + pod.name + " is missing");
         engine::adapt_member_options(pod, *infra, options);
+        bool own_shm = std::any_of(options.mounts.begin(), options.mounts.end(),
+                                   [](const engine::MountSpec& mount) { return mount.destination == "/dev/shm"; });
+        if (pod.shares("ipc") && !own_shm) options.mounts.push_back(shm_mount(store, pod.id));
     }
     return pod.id;
+}
+
+void remove_pod_record(const StorageContext& storage, const std::string& pod_id) {
+    pods::PodStore store(storage.graph_root);
+    if (path_exists(store.shm_dir(pod_id))) remove_storage_tree(storage, store.shm_dir(pod_id));
+    store.remove(pod_id);
 }
 
 bool remove_if_pod_infra(const StorageContext& storage, const storage::ContainerRecord& record, bool whole_pod,
@@ -93,7 +122,7 @@ bool remove_if_pod_infra(const StorageContext& storage, const storage::Container
             engine::stop_container(storage.graph_root, current, std::chrono::seconds(timeout));
         engine::remove_container(storage.graph_root, container.id, true, remove_files);
     }
-    pods::PodStore(storage.graph_root).remove(pod->id);
+    remove_pod_record(storage, pod->id);
     return true;
 }
 

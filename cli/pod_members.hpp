@@ -26,6 +26,9 @@ pods::PodRecord create_pod(const StorageContext& storage, NewPod pod);
 std::string join_pod_for_create(const StorageContext& storage, const std::string& pod_flag,
                                 engine::RunOptions& options);
 
+// Removes the pod's record and directory (its /dev/shm files may belong to the container's users).
+void remove_pod_record(const StorageContext& storage, const std::string& pod_id);
+
 // `rm` of a pod's infra: Podman's Error (125) without `whole_pod`; with it (--depend, --all) the pod goes, its
 // containers stopped (`timeout` seconds) and removed, the infra last. Returns whether the container is an infra.
 bool remove_if_pod_infra(const StorageContext& storage, const storage::ContainerRecord& record, bool whole_pod,

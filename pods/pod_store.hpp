@@ -37,6 +37,10 @@ public:
     // Removes the pod's record and directory (no error when missing).
     void remove(const std::string& id);
 
+    // The pod's /dev/shm, a directory its infra and members bind when they share the ipc namespace (a tmpfs of
+    // one container's mount namespace cannot be bound into another's).
+    std::string shm_dir(const std::string& id) const { return pods_dir_ + "/" + id + "/shm"; }
+
     FileLock lock_exclusive() const;
     const std::string& pods_dir() const { return pods_dir_; }
 

@@ -146,6 +146,9 @@ def test_pod_lifecycle_and_podman_messages(berth):
     assert berth.run("pod", "ps", "--format", "{{.Status}}").stdout == "Created\n"
     assert berth.run("pod", "start", "life").stdout == pod_id + "\n"
     assert berth.run("pod", "ps", "--format", "{{.Status}}").stdout == "Running\n"
+    # ipc is shared, /dev/shm with it (Podman's 200-pod test).
+    berth.run("run", "--rm", "--pod", "life", "--user", "1000", berth.image, "touch", "/dev/shm/test1")
+    assert berth.run("run", "--rm", "--pod", "life", berth.image, "ls", "/dev/shm").stdout == "test1\n"
     berth.run("create", "--name", "member", "--pod", "life", berth.image, "sleep", "100")
     assert berth.run("pod", "ps", "--format", "{{.Status}}").stdout == "Degraded\n"
     assert berth.run("pod", "stop", "-t", "1", "life").stdout == pod_id + "\n"
