@@ -45,7 +45,7 @@ constexpr int exit_no_such_pod = 1;
 struct CreateFlags {
     std::vector<std::string> name_argument;
     std::string name, share = "ipc,net,uts", infra = "true", infra_command, infra_name, hostname, network, userns,
-                      exit_policy;
+                      exit_policy, pod_id_file;
     bool no_infra = false, replace = false;
     std::vector<std::string> labels, publish, add_hosts, dns, dns_search, dns_option;
 };
@@ -377,7 +377,9 @@ int run_pod_create(const CreateFlags& flags, const GlobalOptions& globals) {
     if (flags.replace && !pod.record.name.empty())
         if (auto existing = pods::PodStore(storage.graph_root).find(pod.record.name))
             remove_pod(storage, view_of(storage, existing->id), true, 10);
-    std::printf("%s\n", create_pod(storage, std::move(pod)).id.c_str());
+    std::string id = create_pod(storage, std::move(pod)).id;
+    if (!flags.pod_id_file.empty()) write_file_atomic(flags.pod_id_file, id, 0644);
+    std::printf("%s\n", id.c_str());
     return 0;
 }
 
@@ -598,6 +600,7 @@ void add_pod_create(CommandTree& tree, CLI::App& pod, const GlobalOptions& globa
         ->default_str("true");
     create.add_flag("--no-infra", flags->no_infra, "Create the pod without an infra container");
     create.add_flag("--replace", flags->replace, "If a pod with the same name exists, replace it");
+    create.add_option("--pod-id-file", flags->pod_id_file, "Write the pod ID to the file");
     create.add_option("--infra-command", flags->infra_command,
                       "The command to run on the infra container when the pod is started");
     create.add_option("--infra-name", flags->infra_name, "The name used as infra container name");

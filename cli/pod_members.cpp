@@ -8,6 +8,7 @@
 #include "common/files.hpp"
 #include "engine/container_control.hpp"
 #include "engine/container_create.hpp"
+#include "engine/container_network.hpp"
 #include "engine/container_start.hpp"
 #include "engine/pod_containers.hpp"
 #include "pods/pod_store.hpp"
@@ -89,6 +90,8 @@ std::string join_pod_for_create(const StorageContext& storage, const std::string
         auto infra = storage::ContainerStore(storage.graph_root).find(pod.infra_id);
         if (!infra) throw Error("the infra container of pod " + pod.name + " is missing");
         engine::adapt_member_options(pod, *infra, options);
+        // The pod's ports are the infra's, published once; its members show them (ps, port, inspect).
+        if (pod.shares("net")) options.ports = engine::from_records(infra->ports);
         bool own_shm = std::any_of(options.mounts.begin(), options.mounts.end(),
                                    [](const engine::MountSpec& mount) { return mount.destination == "/dev/shm"; });
         if (pod.shares("ipc") && !own_shm) options.mounts.push_back(shm_mount(store, pod.id));

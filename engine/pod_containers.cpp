@@ -113,7 +113,9 @@ void adapt_member_options(const pods::PodRecord& pod, const storage::ContainerRe
     }
     if (pod.shares("uts")) {
         if (!options.hostname.empty())
-            throw Error("invalid config provided: cannot set hostname when joining the pod UTS namespace");
+            throw Error(
+                "invalid config provided: cannot set hostname when joining the pod UTS namespace: invalid "
+                "configuration");
         options.hostname = pod.hostname.empty() ? pod.name : pod.hostname;
     }
 }

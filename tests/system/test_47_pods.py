@@ -113,6 +113,7 @@ def test_pod_with_published_port_and_two_containers_on_localhost(berth):
     members = berth.run("ps", "--filter", "pod=web", "--format", "{{.Names}} {{.PodName}} {{.IsInfra}}").stdout
     assert sorted(members.splitlines()) == sorted([f"{pod_id[:12]}-infra web true", "server web false"])
     assert berth.run("ps", "--filter", "pod=nosuch", "-q").stdout == ""
+    assert berth.run("ps", "--filter", "name=server", "--format", "{{.Ports}}").stdout == f"0.0.0.0:{port}->80/tcp\n"
     assert berth.run("ps", "--pod").stdout.splitlines()[0].split()[-3:] == ["POD", "ID", "PODNAME"]
 
     pids = [berth.json("inspect", name)[0]["State"]["Pid"] for name in (infra_id, "server")]
@@ -137,8 +138,10 @@ def test_pod_lifecycle_and_podman_messages(berth):
     result = berth.run("pod", "inspect", "nosuch", check=False)
     assert (result.returncode, result.stderr) == (125, "Error: inspecting object: no such pod nosuch\n")
 
-    pod_id = berth.run("pod", "create", "--network", "none", "--infra-name", "life-infra", "--name", "life"
-                       ).stdout.strip()
+    id_file = berth.home / "pod.id"
+    pod_id = berth.run("pod", "create", "--network", "none", "--infra-name", "life-infra", "--name", "life",
+                       "--pod-id-file", str(id_file)).stdout.strip()
+    assert id_file.read_text() == pod_id
     assert berth.run("ps", "-a", "--format", "{{.Names}} {{.Command}}").stdout == "life-infra /catatonit -P\n"
     again = berth.run("pod", "create", "--name", "life", check=False)
     assert (again.returncode, again.stderr) == (

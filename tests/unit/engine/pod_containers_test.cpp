@@ -50,7 +50,7 @@ TEST(PodMembers, RefuseTheirOwnPortsNetworkAndHostnameAsPodmanDoes) {
     RunOptions hostname;
     hostname.hostname = "mine";
     EXPECT_EQ(error_of([&] { adapt_member_options(pod(), infra(), hostname); }),
-              "invalid config provided: cannot set hostname when joining the pod UTS namespace");
+              "invalid config provided: cannot set hostname when joining the pod UTS namespace: invalid configuration");
 }
 
 TEST(PodMembers, KeepTheirOwnWhenNothingIsShared) {
