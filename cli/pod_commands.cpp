@@ -169,10 +169,23 @@ void remove_pod(const StorageContext& storage, const PodView& view, bool force, 
         throw Error("pod " + view.pod.id +
                     " has containers that are not ready to be removed: cannot remove pod with running "
                     "containers (use --force)");
-    if (running) stop_pod(storage, view, timeout);
-    auto remove_files = [&storage](const std::string& path) { remove_storage_tree(storage, path); };
+    if (running && timeout == 0) {
+        // -t 0: every container is killed at once, then each is reaped and removed.
+        for (const auto& container : view.containers)
+            if (engine::container_running(container)) {
+                try {
+                    engine::kill_container(storage.graph_root, container, SIGKILL);
+                } catch (const Error&) {  // it ended meanwhile
+                }
+            }
+    } else if (running) {
+        stop_pod(storage, view, timeout);
+    }
+    std::vector<std::string> trees;  // removed together: rootless, one entry into the user namespace
+    auto remove_files = [&trees](const std::string& path) { trees.push_back(path); };
     for (auto container = view.containers.rbegin(); container != view.containers.rend(); ++container)
         engine::remove_container(storage.graph_root, container->id, true, remove_files);
+    remove_storage_trees(storage, trees);
     remove_pod_record(storage, view.pod.id);
 }
 

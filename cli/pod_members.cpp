@@ -99,6 +99,20 @@ std::string join_pod_for_create(const StorageContext& storage, const std::string
     return pod.id;
 }
 
+void remove_storage_trees(const StorageContext& storage, const std::vector<std::string>& paths) {
+    if (paths.empty()) return;
+    try {
+        run_with_storage_ids(storage, [&] {
+            for (const auto& path : paths)
+                if (path_exists(path)) remove_tree(path);
+            return std::string();
+        });
+    } catch (const Error&) {
+        for (const auto& path : paths)
+            if (path_exists(path)) remove_storage_tree(storage, path);
+    }
+}
+
 void remove_pod_record(const StorageContext& storage, const std::string& pod_id) {
     pods::PodStore store(storage.graph_root);
     if (path_exists(store.shm_dir(pod_id))) remove_storage_tree(storage, store.shm_dir(pod_id));
@@ -118,13 +132,15 @@ bool remove_if_pod_infra(const StorageContext& storage, const storage::Container
     for (const auto& container : store.list())
         if (container.pod == pod->id && container.id != record.id) members.push_back(container);
     members.push_back(record);
-    auto remove_files = [&storage](const std::string& path) { remove_storage_tree(storage, path); };
+    std::vector<std::string> trees;
+    auto remove_files = [&trees](const std::string& path) { trees.push_back(path); };
     for (const auto& container : members) {
         auto current = engine::reconciled(container);
         if (engine::container_running(current))
             engine::stop_container(storage.graph_root, current, std::chrono::seconds(timeout));
         engine::remove_container(storage.graph_root, container.id, true, remove_files);
     }
+    remove_storage_trees(storage, trees);
     remove_pod_record(storage, pod->id);
     return true;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "cli/storage_context.hpp"
 #include "engine/run_options.hpp"
@@ -25,6 +26,9 @@ pods::PodRecord create_pod(const StorageContext& storage, NewPod pod);
 // go to the infra), with the container's options adapted to it. Returns the pod's id ("" without --pod).
 std::string join_pod_for_create(const StorageContext& storage, const std::string& pod_flag,
                                 engine::RunOptions& options);
+
+// Removes the directory trees of removed containers at once (rootless: one entry into the user namespace).
+void remove_storage_trees(const StorageContext& storage, const std::vector<std::string>& paths);
 
 // Removes the pod's record and directory (its /dev/shm files may belong to the container's users).
 void remove_pod_record(const StorageContext& storage, const std::string& pod_id);
