@@ -282,7 +282,7 @@ ordered_json pod_inspect_json(const PodView& view) {
                         {"Name", view.pod.name},
                         {"Created", engine::format_time_ns(view.pod.created_ns)},
                         {"CreateCommand", view.pod.create_command},
-                        {"ExitPolicy", "continue"},
+                        {"ExitPolicy", view.pod.exit_policy},
                         {"State", view.status},
                         {"Hostname", view.pod.hostname},
                         {"Labels", view.pod.labels},
@@ -370,6 +370,7 @@ int run_pod_create(const CreateFlags& flags, const GlobalOptions& globals) {
     auto infra = parse_optional_bool_flag("infra", flags.infra);
     pod.infra = !flags.no_infra && infra.value_or(true);
     pod.infra_name = flags.infra_name;
+    pod.record.exit_policy = pods::parse_exit_policy(flags.exit_policy);
     if (!flags.infra_command.empty()) {
         auto parsed = json::parse(flags.infra_command, nullptr, false);
         if (parsed.is_array())
@@ -449,7 +450,7 @@ int run_pod_pause(const PodFlags& flags, const GlobalOptions& globals, bool paus
 int run_pod_rm(const PodFlags& flags, const GlobalOptions& globals) {
     auto storage = open_storage(globals, false);
     auto names = target_names(storage, flags);
-    return for_each_pod(storage, names, flags.ignore, exit_no_such_pod,
+    return for_each_pod(storage, names, flags.ignore || flags.force, exit_no_such_pod,
                         [&](const PodView& view) { remove_pod(storage, view, flags.force, flags.timeout); });
 }
 
@@ -626,7 +627,7 @@ void add_pod_create(CommandTree& tree, CLI::App& pod, const GlobalOptions& globa
     create.add_option("--dns-search", flags->dns_search, "Set custom DNS search domains");
     create.add_option("--dns-option", flags->dns_option, "Set custom DNS options");
     create.add_option("--userns", flags->userns, "User namespace to use (host, private)");
-    create.add_option("--exit-policy", flags->exit_policy, "Behaviour when the last container exits (continue)");
+    create.add_option("--exit-policy", flags->exit_policy, "Behaviour when the last container exits (continue, stop)");
     one_value_each(create);
 }
 

@@ -188,6 +188,7 @@ int run_once(const StartRequest& request, const std::function<void()>& on_runnin
         throw;
     }
     record_exit(store, record.id, status, "");
+    apply_pod_exit_policy(request, record);
     return status;
 }
 

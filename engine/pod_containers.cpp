@@ -9,10 +9,13 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 
 #include "common/error.hpp"
 #include "common/files.hpp"
+#include "common/log.hpp"
 #include "common/unique_fd.hpp"
+#include "engine/container_control.hpp"
 #include "engine/monitor.hpp"
 #include "pods/pod_store.hpp"
 
@@ -146,6 +149,26 @@ bool is_pod_infra(const std::string& graph_root, const storage::ContainerRecord&
     if (record.pod.empty()) return false;
     auto pod = pods::PodStore(graph_root).find(record.pod);
     return pod && pod->infra_id == record.id;
+}
+
+void apply_pod_exit_policy(const StartRequest& request, const storage::ContainerRecord& member) {
+    if (member.pod.empty() || member.restart_policy != "no") return;
+    auto pod = pods::PodStore(request.graph_root).find(member.pod);
+    if (!pod || pod->exit_policy != "stop" || pod->infra_id.empty() || pod->infra_id == member.id) return;
+    storage::ContainerStore store(request.graph_root);
+    std::optional<storage::ContainerRecord> infra;
+    for (const auto& container : store.list()) {
+        if (container.pod != pod->id) continue;
+        if (container.id == pod->infra_id)
+            infra = container;
+        else if (container.id != member.id && container_running(container))
+            return;
+    }
+    try {
+        if (infra && container_running(*infra)) stop_container(request.graph_root, *infra, std::chrono::seconds(10));
+    } catch (const Error& error) {
+        log_warning("pod " + pod->name + ": stop the infra container (exit policy stop): " + error.what());
+    }
 }
 
 void start_pod_infra(const StartRequest& request) {

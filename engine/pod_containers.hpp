@@ -39,6 +39,10 @@ void adapt_member_options(const pods::PodRecord& pod, const storage::ContainerRe
 // infra gets a monitor of its own). Nothing for a container of no pod, or the infra itself.
 void start_pod_infra(const StartRequest& request);
 
+// --exit-policy stop: after a member's exit, the infra is stopped when no other member runs (and the member
+// will not be restarted).
+void apply_pod_exit_policy(const StartRequest& request, const storage::ContainerRecord& member);
+
 // Brings the loopback device of the process's network namespace up (a pod's infra on a bridge network: its
 // containers talk to each other on localhost). Root only; rootless helpers bring it up themselves.
 void bring_up_loopback(pid_t pid);

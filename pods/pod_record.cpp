@@ -40,6 +40,12 @@ std::vector<std::string> parse_share(const std::string& value) {
     return spaces;
 }
 
+std::string parse_exit_policy(const std::string& value) {
+    if (value.empty() || value == "continue") return "continue";
+    if (value == "stop") return value;
+    throw Error("running pod create option: invalid pod exit policy: \"" + value + "\"");
+}
+
 nlohmann::json to_json(const PodRecord& record) {
     nlohmann::json hosts = nlohmann::json::array();
     for (const auto& [name, address] : record.add_hosts) hosts.push_back({name, address});
@@ -54,7 +60,8 @@ nlohmann::json to_json(const PodRecord& record) {
             {"infra_command", record.infra_command},
             {"add_hosts", hosts},
             {"publish", record.publish},
-            {"create_command", record.create_command}};
+            {"create_command", record.create_command},
+            {"exit_policy", record.exit_policy}};
 }
 
 PodRecord pod_from_json(const nlohmann::json& json, const std::string& where) {
@@ -73,6 +80,7 @@ PodRecord pod_from_json(const nlohmann::json& json, const std::string& where) {
             record.add_hosts.emplace_back(host.at(0).get<std::string>(), host.at(1).get<std::string>());
         record.publish = json.value("publish", std::vector<std::string>{});
         record.create_command = json.value("create_command", std::vector<std::string>{});
+        record.exit_policy = json.value("exit_policy", std::string("continue"));
         if (record.id.empty() || record.name.empty()) throw Error("no id or name");
         return record;
     } catch (const nlohmann::json::exception& error) {

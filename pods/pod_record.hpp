@@ -25,6 +25,7 @@ struct PodRecord {
     std::vector<std::pair<std::string, std::string>> add_hosts;  // --add-host NAME:IP
     std::vector<std::string> publish;                            // -p as given
     std::vector<std::string> create_command;                     // the command line that created it
+    std::string exit_policy = "continue";  // --exit-policy: "stop" stops the infra once no other container runs
 
     bool shares(const std::string& space) const;
     bool operator==(const PodRecord&) const = default;
@@ -39,6 +40,9 @@ inline const std::vector<std::string>& default_shared_namespaces() {
 // --share: "ipc,net" (replaces the default), "+pid" (adds to it), "" (none, as "none"). Podman's error for an
 // unknown kind. cgroup is accepted and ignored (berth's containers have a cgroup namespace each).
 std::vector<std::string> parse_share(const std::string& value);
+
+// --exit-policy: continue or stop; Podman's error for another value.
+std::string parse_exit_policy(const std::string& value);
 
 nlohmann::json to_json(const PodRecord& record);
 // Error naming `where` for a malformed record.

@@ -131,6 +131,7 @@ def test_pod_lifecycle_and_podman_messages(berth):
     missing = berth.run("pod", "rm", "nosuch", check=False)
     assert (missing.returncode, missing.stderr) == (1, "Error: no pod with name or ID nosuch found: no such pod\n")
     assert berth.run("pod", "rm", "--ignore", "nosuch").returncode == 0
+    assert berth.run("pod", "rm", "--force", "nosuch").stdout == ""  # as Podman: nothing to force
     assert berth.run("pod", "exists", "nosuch", check=False).returncode == 1
     for command in (["start"], ["stop"], ["kill"]):
         result = berth.run("pod", *command, "nosuch", check=False)
@@ -164,6 +165,12 @@ def test_pod_lifecycle_and_podman_messages(berth):
     assert wait_until(lambda: berth.run("pod", "ps", "--format", "{{.Status}}").stdout == "Exited\n")
     assert berth.run("pod", "prune", "-f").stdout == pod_id + "\n"
     assert berth.run("pod", "ps", "-q").stdout == "" and berth.run("ps", "-aq").stdout == ""
+
+    # --exit-policy stop: the infra stops with the pod's last container.
+    stopping = berth.run("pod", "create", "--exit-policy", "stop", "--network", "none").stdout.strip()
+    berth.run("run", "--pod", stopping, berth.image, "true")
+    assert berth.run("pod", "inspect", "--format", "{{.State}} {{.ExitPolicy}}", stopping).stdout == "Exited stop\n"
+    berth.run("pod", "rm", stopping)
 
     # --pod new:NAME makes the pod (the container's --hostname is the pod's); --no-infra pods have no infra.
     assert berth.run("run", "--rm", "--pod", "new:fresh", "--network", "none", "--hostname", "foobar", berth.image,

@@ -34,6 +34,7 @@ TEST_F(PodStoreTest, CreateGivesAnIdAndKeepsEveryField) {
     record.infra_command = {"/catatonit", "-P"};
     record.add_hosts = {{"db", "10.0.0.2"}};
     record.publish = {"8080:80"};
+    record.exit_policy = "stop";
     auto created = store.create(record);
     EXPECT_EQ(created.id.size(), 64u);
     record.id = created.id;
@@ -83,6 +84,13 @@ TEST_F(PodStoreTest, UpdateKeepsIdAndNameAndRemoveDeletes) {
     EXPECT_FALSE(store.find("web"));
     EXPECT_FALSE(path_exists(store.pods_dir() + "/" + pod.id));
     EXPECT_NE(error_of([&] { store.update(pod.id, [](PodRecord&) {}); }), "no error");
+}
+
+TEST(PodExitPolicy, ContinueOrStop) {
+    EXPECT_EQ(parse_exit_policy(""), "continue");
+    EXPECT_EQ(parse_exit_policy("stop"), "stop");
+    EXPECT_EQ(error_of([] { parse_exit_policy("invalid"); }),
+              "running pod create option: invalid pod exit policy: \"invalid\"");
 }
 
 TEST(PodShare, DefaultReplaceAddAndNone) {
