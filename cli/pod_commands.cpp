@@ -21,6 +21,7 @@
 #include "common/strings.hpp"
 #include "engine/container_control.hpp"
 #include "engine/container_inspect.hpp"
+#include "engine/container_log.hpp"
 #include "engine/container_network.hpp"
 #include "engine/container_processes.hpp"
 #include "engine/container_start.hpp"
@@ -568,15 +569,12 @@ int run_pod_logs(const PodFlags& flags, const GlobalOptions& globals) {
     for (const auto& container : view.containers) {
         if (container.id == view.pod.infra_id) continue;
         auto log = read_file_if_exists(store.paths_of(container.id).userdata + "/ctr.log").value_or("");
-        // k8s-file lines: TIME STREAM P|F TEXT; P lines continue on the next.
-        std::string pending;
+        std::string pending;  // P entries go on in the next one
         for (const auto& line : split(log, '\n')) {
-            auto first = line.find(' ');
-            auto second = first == std::string::npos ? first : line.find(' ', first + 1);
-            auto third = second == std::string::npos ? second : line.find(' ', second + 1);
-            if (third == std::string::npos) continue;
-            pending += line.substr(third + 1);
-            if (line.compare(second + 1, 1, "P") == 0) continue;
+            auto entry = engine::parse_log_line(line);
+            if (!entry) continue;
+            pending += entry->text;
+            if (entry->partial) continue;
             std::printf("%s %s\n", container.id.substr(0, 12).c_str(), pending.c_str());
             pending.clear();
         }

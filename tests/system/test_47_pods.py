@@ -168,8 +168,11 @@ def test_pod_lifecycle_and_podman_messages(berth):
 
     # --exit-policy stop: the infra stops with the pod's last container.
     stopping = berth.run("pod", "create", "--exit-policy", "stop", "--network", "none").stdout.strip()
-    berth.run("run", "--pod", stopping, berth.image, "true")
-    assert berth.run("pod", "inspect", "--format", "{{.State}} {{.ExitPolicy}}", stopping).stdout == "Exited stop\n"
+    talker = berth.run("run", "-d", "--pod", stopping, berth.image, "echo", "said-hello").stdout.strip()
+    assert berth.run("wait", talker).stdout == "0\n"
+    assert berth.run("pod", "logs", stopping).stdout == f"{talker[:12]} said-hello\n"
+    assert wait_until(lambda: berth.run("pod", "inspect", "--format", "{{.State}} {{.ExitPolicy}}", stopping
+                                        ).stdout == "Exited stop\n")
     berth.run("pod", "rm", stopping)
 
     # --pod new:NAME makes the pod (the container's --hostname is the pod's); --no-infra pods have no infra.
