@@ -191,6 +191,7 @@ std::unique_ptr<CommandTree> build_command_tree(GlobalOptions& globals, const st
     add_container_commands(*tree, globals);
     add_volume_commands(*tree, globals);
     add_network_commands(*tree, globals);
+    add_pod_commands(*tree, globals);
     add_generate_commands(*tree, globals);
     add_unshare_command(*tree, globals);
     add_system_commands(*tree, globals);

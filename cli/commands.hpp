@@ -22,6 +22,7 @@ void add_exec_commands(CommandTree& tree, CLI::App* container, const GlobalOptio
 void add_port_commands(CommandTree& tree, CLI::App* container, const GlobalOptions& globals);     // port
 void add_volume_commands(CommandTree& tree, const GlobalOptions& globals);                        // volume
 void add_network_commands(CommandTree& tree, const GlobalOptions& globals);                       // network
+void add_pod_commands(CommandTree& tree, const GlobalOptions& globals);                           // pod
 void add_commit_commands(CommandTree& tree, CLI::App* container, const GlobalOptions& globals);   // commit, diff, ...
 void add_build_commands(CommandTree& tree, const GlobalOptions& globals);                         // build, image build
 void add_generate_commands(CommandTree& tree, const GlobalOptions& globals);                      // generate systemd

@@ -9,6 +9,7 @@
 #include "cli/container_setup.hpp"
 #include "cli/container_targets.hpp"
 #include "cli/output/format.hpp"
+#include "cli/pod_members.hpp"
 #include "cli/pull_command.hpp"
 #include "cli/registry_options.hpp"
 #include "cli/run_flags.hpp"
@@ -189,6 +190,8 @@ storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOp
     auto image = image_for_container(storage, flags);
     if (flags.replace && !options.name.empty()) replace_existing(storage, options.name);
 
+    std::string pod_id = join_pod_for_create(storage, flags.pod, options);
+
     auto request = container_create_request(storage, globals, image, std::move(options));
     request.image_name = image_name_for(image, flags.arguments.front());
     auto record = engine::create_container(request);
@@ -199,6 +202,7 @@ storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOp
         created.log_max_size = log_max_size;
         created.create_command = own_command_line();
         created.create_arguments = static_cast<int>(flags.arguments.size());
+        created.pod = pod_id;
     });
 }
 
@@ -279,10 +283,13 @@ int run_rm(const RemoveFlags& flags, const GlobalOptions& globals) {
     return for_each_target(targets, [&](const Target& target) {
         const auto& record = target.record;
         try {
-            engine::remove_container(storage.graph_root, record.id, flags.force, remove_files);
+            if (!remove_if_pod_infra(storage, record, flags.depend || flags.targets.all, flags.timeout))
+                engine::remove_container(storage.graph_root, record.id, flags.force, remove_files);
         } catch (const Error&) {
-            // Removed meanwhile (by another berth): --ignore leaves it at that.
-            if (flags.targets.ignore && !storage::ContainerStore(storage.graph_root).find(record.id)) return;
+            // Removed meanwhile (by another berth, or with its pod): --ignore and --all leave it at that.
+            if ((flags.targets.ignore || flags.targets.all) &&
+                !storage::ContainerStore(storage.graph_root).find(record.id))
+                return;
             throw;
         }
         if (flags.volumes) volumes::remove_anonymous_volumes(storage.graph_root, record.volumes, remove_files);

@@ -32,6 +32,7 @@
 #include "engine/monitor.hpp"
 #include "engine/runtime_spec.hpp"
 #include "gotemplate/podman_format.hpp"
+#include "pods/pod_store.hpp"
 
 namespace berth::cli {
 namespace {
@@ -48,7 +49,7 @@ int64_t now_seconds() { return static_cast<int64_t>(std::time(nullptr)); }
 // ---- ps ----
 
 struct PsFlags {
-    bool all = false, quiet = false, latest = false, no_trunc = false, size = false, external = false;
+    bool all = false, quiet = false, latest = false, no_trunc = false, size = false, external = false, pod = false;
     bool noheading = false;
     int last = -1;
     std::string format;
@@ -193,6 +194,36 @@ void check_ps_flags(const PsFlags& flags) {
     if (flags.latest && flags.last >= 0) throw Error("last and latest are mutually exclusive");
 }
 
+// The pods of the storage by id, read once: {name, infra id}.
+const std::map<std::string, std::pair<std::string, std::string>>& pods_by_id(const std::string& graph_root) {
+    static std::map<std::string, std::pair<std::string, std::string>> pods;
+    static bool read = false;
+    if (!read)
+        for (const auto& pod : pods::PodStore(graph_root).list()) pods[pod.id] = {pod.name, pod.infra_id};
+    read = true;
+    return pods;
+}
+
+std::string pod_name(const std::string& graph_root, const std::string& id) {
+    if (id.empty()) return {};
+    auto found = pods_by_id(graph_root).find(id);
+    return found == pods_by_id(graph_root).end() ? std::string() : found->second.first;
+}
+
+std::string pod_infra(const std::string& graph_root, const std::string& id) {
+    auto found = pods_by_id(graph_root).find(id);
+    return found == pods_by_id(graph_root).end() ? std::string() : found->second.second;
+}
+
+// ps --filter pod=NAME|ID: the pods' ids (a value that names no pod stays, as an id prefix).
+void resolve_pod_filter(PsFilter& filter, const std::string& graph_root) {
+    auto found = filter.values.find("pod");
+    if (found == filter.values.end()) return;
+    for (auto& value : found->second)
+        for (const auto& [id, pod] : pods_by_id(graph_root))
+            if (pod.first == value) value = id;
+}
+
 // A ps row as templates see it: Podman's psReporter, whose Names, Ports and Command are strings,
 // CreatedAt a time and RunningFor an age. Only the fields in `wanted` are made (all without it):
 // ps --format with many containers spends its time making rows.
@@ -217,15 +248,15 @@ json ps_template_row(const std::string& graph_root, const ContainerRecord& recor
              std::string hex = record.image_id.substr(record.image_id.find(':') + 1);
              return json(flags.no_trunc ? hex : hex.substr(0, 12));
          }},
-        {"IsInfra", [] { return json(false); }},
+        {"IsInfra", [&] { return json(!record.pod.empty() && pod_infra(graph_root, record.pod) == record.id); }},
         {"Labels", [&] { return record.labels.empty() ? json::object() : json(record.labels); }},
         {"Mounts", [] { return json::array(); }},
         {"Names", [&] { return json(record.name); }},
         {"Namespaces", [] { return json::object(); }},
         {"Networks", [] { return json(""); }},
         {"Pid", [&] { return json(live(record) ? record.pid : 0); }},
-        {"Pod", [] { return json(""); }},
-        {"PodName", [] { return json(""); }},
+        {"Pod", [&] { return json(flags.no_trunc ? record.pod : record.pod.substr(0, 12)); }},
+        {"PodName", [&] { return json(pod_name(graph_root, record.pod)); }},
         {"Ports", [&] { return json(engine::ports_column(record)); }},
         {"RunningFor", age},
         {"Size",
@@ -287,6 +318,7 @@ int run_ps(const PsFlags& flags, const GlobalOptions& globals) {
     check_ps_flags(flags);
     auto filter = parse_ps_filters(flags.filters);
     auto storage = open_storage(globals, false);
+    resolve_pod_filter(filter, storage.graph_root);
     auto records = storage::ContainerStore(storage.graph_root).list();
     auto shown = ps_selection(records, flags, filter);
     if (flags.sort != "created") sort_ps_rows(shown, flags.sort, storage.graph_root);
@@ -300,6 +332,7 @@ int run_ps(const PsFlags& flags, const GlobalOptions& globals) {
     std::vector<std::vector<std::string>> table{
         {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
     if (flags.size) table.front().push_back("SIZE");
+    if (flags.pod) table.front().insert(table.front().end(), {"POD ID", "PODNAME"});
     table.reserve(shown.size() + 1);
     auto now = now_seconds();
     for (const auto* record : shown) {
@@ -308,6 +341,9 @@ int run_ps(const PsFlags& flags, const GlobalOptions& globals) {
                          status_text(*record), engine::ports_column(*record), record->name});
         if (flags.size)
             table.back().push_back(human_size(static_cast<uint64_t>(container_size(storage.graph_root, *record))));
+        if (flags.pod)
+            table.back().insert(table.back().end(), {flags.no_trunc ? record->pod : record->pod.substr(0, 12),
+                                                     pod_name(storage.graph_root, record->pod)});
     }
     std::string text = format_table(table);
     std::fputs((flags.noheading ? without_heading(text) : text).c_str(), stdout);
@@ -604,6 +640,7 @@ void add_ps(CommandTree& tree, CLI::App& parent, const std::string& name, const 
     ps.add_flag("-l,--latest", flags->latest, "Show the latest container created (all states)");
     ps.add_option("-n,--last", flags->last, "Print the n last created containers (all states)");
     ps.add_flag("--no-trunc", flags->no_trunc, "Display the extended information");
+    ps.add_flag("--pod", flags->pod, "Print the ID and name of the pod the containers are associated with");
     ps.add_option("--sort", flags->sort, "Sort output by: command, created, id, image, names, runningfor, size, status")
         ->capture_default_str();
     ps.add_flag("--external", flags->external,
@@ -611,9 +648,9 @@ void add_ps(CommandTree& tree, CLI::App& parent, const std::string& name, const 
     ps.add_flag("-s,--size", flags->size, "Display the total file sizes");
     ps.add_flag("--noheading", flags->noheading, "Do not print headers");
     ps.add_option("--format", flags->format, "Pretty-print containers to JSON or using a Go template");
-    ps.add_option(
-          "-f,--filter", flags->filters,
-          "Filter output based on conditions given (id=, name=, label=, status=, exited=, ancestor=, before=, since=)")
+    ps.add_option("-f,--filter", flags->filters,
+                  "Filter output based on conditions given (id=, name=, label=, status=, exited=, ancestor=, before=, "
+                  "since=, pod=)")
         ->allow_extra_args(false);
 }
 

@@ -14,7 +14,7 @@ namespace {
 using storage::ContainerRecord;
 using storage::ContainerState;
 
-const std::vector<std::string> keys = {"id", "name", "label", "status", "exited", "ancestor", "before", "since"};
+const std::vector<std::string> keys = {"id", "name", "label", "status", "exited", "ancestor", "before", "since", "pod"};
 const std::vector<std::string> states = {"created", "running", "paused", "stopped", "exited", "unknown"};
 
 bool label_matches(const ContainerRecord& record, const std::string& value) {
@@ -67,6 +67,7 @@ bool matches(const std::string& key, const std::string& value, const ContainerRe
     if (key == "ancestor") return image_matches(record, value);
     if (key == "before") return record.created_ns < reference(value, all).created_ns;
     if (key == "since") return record.created_ns > reference(value, all).created_ns;
+    if (key == "pod") return !record.pod.empty() && !value.empty() && record.pod.starts_with(value);
     return false;
 }
 

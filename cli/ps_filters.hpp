@@ -1,5 +1,6 @@
-// ps --filter KEY=VALUE, as Podman reads it: id, name, label, status, exited, ancestor, before and
-// since. Values of one key are or-ed (label values are and-ed, as in Podman), different keys and-ed.
+// ps --filter KEY=VALUE, as Podman reads it: id, name, label, status, exited, ancestor, before,
+// since and pod (a pod id prefix: the caller turns pod names into ids first). Values of one key are or-ed (label values
+// are and-ed, as in Podman), different keys and-ed.
 #pragma once
 
 #include <map>

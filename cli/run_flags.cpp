@@ -69,6 +69,7 @@ void add_run_flags(CommandTree& tree, CLI::App& command, RunFlags& flags) {
     command.add_option("--pid", flags.pid, "PID namespace to use (host)");
     command.add_option("--ipc", flags.ipc, "IPC namespace to use (host)");
     command.add_option("--uts", flags.uts, "UTS namespace to use (host)");
+    command.add_option("--pod", flags.pod, "Run container in an existing pod (NAME, or new:NAME to create it)");
     command.add_option("--network,--net", flags.network,
                        "Connect a container to a network (none, host, slirp4netns[:OPTIONS], pasta[:OPTIONS], "
                        "bridge or a network name[:ip=IP,alias=NAME])");

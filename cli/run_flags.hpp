@@ -12,7 +12,7 @@ namespace berth::cli {
 // Flag values as CLI11 leaves them; to_run_options() checks and converts them.
 struct RunFlags {
     std::string name, entrypoint, workdir, user, hostname, userns, pid, ipc, uts, network, ip, mac_address, memory,
-        cpus, pids_limit, pull = "missing", tls_verify, authfile, restart = "no", cidfile, sdnotify;
+        cpus, pids_limit, pull = "missing", tls_verify, authfile, restart = "no", cidfile, sdnotify, pod;
     std::vector<std::string> log_opt;
     bool replace = false;
     bool entrypoint_given = false;

@@ -59,6 +59,12 @@ std::string image_stop_signal(const nlohmann::json& config) {
     return "SIGTERM";
 }
 
+// The image's layer directories, bottom first; none for a container of no image.
+std::vector<std::string> layer_dirs_of(const CreateRequest& request) {
+    if (request.image_config) return {};
+    return image_layer_dirs(request.graph_root, request.image);
+}
+
 SpecContext spec_context(const CreateRequest& request, const std::string& id, const storage::ContainerPaths& paths) {
     SpecContext context;
     context.container_id = id;
@@ -79,7 +85,7 @@ SpecContext spec_context(const CreateRequest& request, const std::string& id, co
         context.default_pids_limit = podman_default_pids_limit;
         context.cgroups_path = "/berth/" + id;
     }
-    auto layers = image_layer_dirs(request.graph_root, request.image);
+    auto layers = layer_dirs_of(request);
     std::reverse(layers.begin(), layers.end());
     context.user_lookup_layers = std::move(layers);  // the rootfs is not there yet, whatever the driver
     return context;
@@ -96,6 +102,7 @@ std::string keep_seccomp_profile(const std::string& choice, const storage::Conta
 
 void prepare_rootfs(const CreateRequest& request, const storage::ContainerPaths& paths) {
     make_directories(paths.rootfs, 0700);
+    if (request.image_config) return;  // an empty rootfs, filled by its mounts
     if (request.driver == storage::RootfsDriver::vfs) {
         if (!request.assemble_vfs_rootfs) throw Error("create container: the vfs driver is not available here");
         request.assemble_vfs_rootfs(image_layer_dirs(request.graph_root, request.image), paths.rootfs);
@@ -129,7 +136,8 @@ std::string find_init_binary() {
 
 storage::ContainerRecord create_container(const CreateRequest& request) {
     storage::ContainerStore store(request.graph_root);
-    auto image_config = image_config_of(request.graph_root, request.image);
+    auto image_config =
+        request.image_config ? *request.image_config : image_config_of(request.graph_root, request.image);
 
     storage::ContainerRecord record;
     record.id = storage::new_container_id();
@@ -138,7 +146,8 @@ storage::ContainerRecord create_container(const CreateRequest& request) {
     record.image_name = request.image_name;
     record.created_ns = unix_now_ns();
     record.labels = request.options.labels;
-    record.driver = std::string(storage::driver_name(request.driver));
+    record.driver =
+        std::string(storage::driver_name(request.image_config ? storage::RootfsDriver::vfs : request.driver));
     record.layers = request.image.layers;
     record.remove_after_exit = request.options.rm;
     record.stop_signal = image_stop_signal(image_config);
@@ -157,10 +166,11 @@ storage::ContainerRecord create_container(const CreateRequest& request) {
                                       etc_network(network_mode, request.options, request.graph_root));
         connect_more_networks(request.options, request.graph_root, created.id);
         RunOptions options = request.options;
-        VolumeContext volumes{request.graph_root, image_layer_dirs(request.graph_root, request.image),
-                              request.copy_up_volume, request.remove_volume_files, request.chown_volume};
+        VolumeContext volumes{request.graph_root, layer_dirs_of(request), request.copy_up_volume,
+                              request.remove_volume_files, request.chown_volume};
         created.volumes = attach_volumes(volumes, image_config, options.mounts);
         try {
+            if (request.image_config) make_directories(paths.rootfs, 0700);  // the user lookup reads it
             auto spec = build_runtime_spec(image_config, options, context);
             created.command = spec["process"]["args"].get<std::vector<std::string>>();
             // Rootless with --userns keep-id or nomap, the container's ids are not those of the storage's user

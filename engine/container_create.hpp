@@ -3,6 +3,8 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "engine/container_volumes.hpp"
@@ -17,6 +19,8 @@ struct CreateRequest {
     std::string graph_root;
     bool rootless = false;
     storage::ImageRecord image;
+    // A container of no image (a pod's infra): this image config, and an empty directory as its rootfs.
+    std::optional<nlohmann::json> image_config;
     std::string image_name;  // what the container is said to come from (a name of the image, else its id)
     RunOptions options;
     storage::RootfsDriver driver = storage::RootfsDriver::overlay;

@@ -12,6 +12,7 @@
 #include "common/log.hpp"
 #include "engine/container_network.hpp"
 #include "engine/executor.hpp"
+#include "engine/pod_containers.hpp"
 #include "engine/process_identity.hpp"
 #include "engine/seccomp_filter.hpp"
 #include "storage/layer_store.hpp"
@@ -160,9 +161,18 @@ int run_once(const StartRequest& request, const std::function<void()>& on_runnin
         }
         // The network: checked and its host ports bound before anything runs, attached once the container's
         // namespaces exist, and torn down (helpers stopped, forwards removed) when it has exited.
-        ContainerNetwork network(record, request.graph_root, request.run_root, paths.userdata);
-        network.prepare();
-        options.before_start = [&](pid_t pid) { network.attach(pid); };
+        // A member of a pod joins its infra's namespaces, the network among them: then it has none to attach.
+        bool pod_network = join_pod_namespaces(request, record, spec);
+        std::optional<ContainerNetwork> network;
+        if (!pod_network) {
+            network.emplace(record, request.graph_root, request.run_root, paths.userdata);
+            network->prepare();
+            bool infra = is_pod_infra(request.graph_root, record);
+            options.before_start = [&, infra](pid_t pid) {
+                network->attach(pid);
+                if (infra) bring_up_loopback(pid);
+            };
+        }
         options.on_start = [&](pid_t pid) {
             auto start_time = process_start_time(pid).value_or(0);
             store.update(record.id, [&](storage::ContainerRecord& running) {
@@ -172,12 +182,13 @@ int run_once(const StartRequest& request, const std::function<void()>& on_runnin
             if (on_running) on_running();
         };
         status = run_container(spec, paths.userdata, options);
-        network.detach();
+        if (network) network->detach();
     } catch (const Error& error) {
         record_exit(store, record.id, error.exit_status(), error.what());
         throw;
     }
     record_exit(store, record.id, status, "");
+    apply_pod_exit_policy(request, record);
     return status;
 }
 
@@ -188,6 +199,7 @@ void remove_if_asked(const StartRequest& request) {
 }
 
 int run_attached(const StartRequest& request) {
+    start_pod_infra(request);
     int status = 0;
     try {
         status = run_once(request, {}, false);

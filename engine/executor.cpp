@@ -1,6 +1,7 @@
 #include "engine/executor.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
@@ -197,6 +199,76 @@ namespace {
 
 using ChildMain = void (*)(const ContainerPlan&, int) noexcept;
 
+// The namespaces a plan joins, opened on the host before anything moves.
+std::vector<UniqueFd> open_joined_namespaces(const ContainerPlan& plan) {
+    std::vector<UniqueFd> fds;
+    for (const auto& space : plan.joined_namespaces) {
+        UniqueFd fd(::open(space.path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd.valid()) throw_last_errno("create container: open the namespace " + space.path);
+        fds.push_back(std::move(fd));
+    }
+    return fds;
+}
+
+// The container's process when it joins namespaces: an intermediate process joins them (the user namespace first),
+// unshares the new ones, and clones the container's process as a sibling (CLONE_PARENT: the caller's child, the
+// first process of its new PID namespace), whose pid it sends back before it exits. Returns that pid.
+pid_t clone_in_joined_namespaces(const ContainerPlan& plan, unsigned long clone_flags, ChildMain child_main,
+                                 int child_socket, int parent_socket) {
+    auto fds = open_joined_namespaces(plan);
+    unsigned long joined = 0;
+    for (const auto& space : plan.joined_namespaces) joined |= static_cast<unsigned long>(space.type);
+    unsigned long new_flags = clone_flags & ~joined;
+    int report[2];
+    if (::pipe2(report, O_CLOEXEC) != 0) throw_last_errno("create container: pipe");
+    UniqueFd read_end(report[0]);
+    UniqueFd write_end(report[1]);
+    long middle = ::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    if (middle < 0) throw_last_errno("create container: clone");
+    if (middle == 0) {
+        ::close(parent_socket);
+        int32_t answer[2] = {0, 0};  // the container's pid, else 0 and the index of the failed step
+        for (std::size_t index = 0; index < fds.size(); ++index)
+            if (::setns(fds[index].get(), plan.joined_namespaces[index].type) != 0) {
+                answer[0] = -errno;
+                answer[1] = static_cast<int32_t>(index);
+                (void)!::write(report[1], answer, sizeof answer);
+                ::_exit(125);
+            }
+        if (new_flags != 0 && ::unshare(static_cast<int>(new_flags)) != 0) {
+            answer[0] = -errno;
+            answer[1] = -1;
+            (void)!::write(report[1], answer, sizeof answer);
+            ::_exit(125);
+        }
+        long pid = ::syscall(SYS_clone, CLONE_PARENT, nullptr, nullptr, nullptr, nullptr);
+        if (pid == 0) {
+            ::close(report[1]);
+            child_main(plan, child_socket);
+            ::_exit(125);
+        }
+        answer[0] = pid < 0 ? -errno : static_cast<int32_t>(pid);
+        answer[1] = -1;
+        (void)!::write(report[1], answer, sizeof answer);
+        ::_exit(pid < 0 ? 125 : 0);
+    }
+    write_end.reset();
+    int32_t answer[2] = {0, 0};
+    ssize_t got;
+    while ((got = ::read(read_end.get(), answer, sizeof answer)) < 0 && errno == EINTR) {
+    }
+    int status = 0;
+    while (::waitpid(static_cast<pid_t>(middle), &status, 0) < 0 && errno == EINTR) {
+    }
+    if (got != static_cast<ssize_t>(sizeof answer)) throw Error("create container: the namespace joiner ended early");
+    if (answer[0] > 0) return static_cast<pid_t>(answer[0]);
+    if (answer[1] >= 0)
+        throw_errno(
+            "create container: join the namespace " + plan.joined_namespaces[static_cast<std::size_t>(answer[1])].path,
+            -answer[0]);
+    throw_errno("create container: create the namespaces of the container", -answer[0]);
+}
+
 // Clones the process of `plan` with `clone_flags`, has `prepare` set it up from outside (id maps, cgroups), lets it
 // go, attends it (its terminal, its start-up report), calls `on_start` once it runs, and returns its status.
 int launch(const ContainerPlan& plan, unsigned long clone_flags, ChildMain child_main,
@@ -214,7 +286,11 @@ int launch(const ContainerPlan& plan, unsigned long clone_flags, ChildMain child
     else
         deferred.emplace();
     // A fork with new namespaces: the user namespace is created first and owns the others.
-    long pid = ::syscall(SYS_clone, clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    long pid = 0;
+    if (clone_flags != 0 && !plan.joined_namespaces.empty())
+        pid = clone_in_joined_namespaces(plan, clone_flags, child_main, sockets[1], sockets[0]);
+    else
+        pid = ::syscall(SYS_clone, clone_flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
     if (pid < 0) throw_last_errno("create container: clone");
     if (pid == 0) {
         ::close(sockets[0]);
@@ -284,8 +360,9 @@ int run_container(const nlohmann::json& spec, const std::string& bundle_dir, con
     ContainerPlan plan = plan_for(spec, bundle_dir, options, options.overlay);
     CgroupLimits cgroups =
         apply_resource_limits(plan.resources, plan.cgroups_path, default_cgroup_name(options), host_root);
+    bool user_joined = !plan.joined_namespaces.empty() && plan.joined_namespaces.front().type == CLONE_NEWUSER;
     auto prepare = [&](pid_t child) {
-        write_child_id_maps(child, plan);
+        if (!user_joined) write_child_id_maps(child, plan);
         try {
             cgroups.add_process(child);
         } catch (const Error& error) {

@@ -91,8 +91,9 @@ void require_absolute(const std::string& path, const std::string& what) {
     if (path.empty() || path[0] != '/') throw Error("config.json: " + what + " \"" + path + "\": not an absolute path");
 }
 
-// Namespaces: CLONE_NEW* flags; joining one by path is not supported yet.
-int namespace_flags(const nlohmann::json& linux_section, bool& user_namespace) {
+// Namespaces: CLONE_NEW* flags, those given with a path among them (the process joins those instead: `joined`,
+// the user namespace first, as it grants the right to join the others).
+int namespace_flags(const nlohmann::json& linux_section, bool& user_namespace, std::vector<JoinedNamespace>& joined) {
     static const std::map<std::string, int> flags = {
         {"pid", CLONE_NEWPID}, {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},      {"ipc", CLONE_NEWIPC},
         {"uts", CLONE_NEWUTS}, {"user", CLONE_NEWUSER},   {"cgroup", CLONE_NEWCGROUP},
@@ -105,13 +106,24 @@ int namespace_flags(const nlohmann::json& linux_section, bool& user_namespace) {
         std::string type = entry.is_object() ? string_field(entry, "type", "linux.namespaces[]") : "";
         auto flag = flags.find(type);
         if (flag == flags.end()) throw Error("config.json: linux.namespaces: unknown namespace type \"" + type + "\"");
-        if (!string_field(entry, "path", "linux.namespaces[]").empty())
-            throw Error("config.json: linux.namespaces: joining the " + type +
-                        " namespace of a path is not supported yet");
+        std::string path = string_field(entry, "path", "linux.namespaces[]");
+        if (!path.empty()) {
+            if (flag->second == CLONE_NEWNS || flag->second == CLONE_NEWCGROUP)
+                throw Error("config.json: linux.namespaces: joining the " + type +
+                            " namespace of a path is not supported yet");
+            require_absolute(path, "linux.namespaces " + type + " path");
+            JoinedNamespace space{flag->second, path};
+            if (flag->second == CLONE_NEWUSER)
+                joined.insert(joined.begin(), space);
+            else
+                joined.push_back(space);
+        }
         if (result & flag->second) throw Error("config.json: linux.namespaces: " + type + " given twice");
         result |= flag->second;
     }
     user_namespace = (result & CLONE_NEWUSER) != 0;
+    if (!joined.empty() && user_namespace && joined.front().type != CLONE_NEWUSER)
+        throw Error("config.json: linux.namespaces: joining namespaces by path needs the user namespace joined too");
     return result;
 }
 
@@ -461,7 +473,7 @@ ContainerPlan prepare_plan(const nlohmann::json& spec, const std::string& bundle
     if (!spec.is_object()) throw Error("config.json: not a JSON object");
     ContainerPlan plan;
     const auto& linux_section = object_field(spec, "linux");
-    plan.clone_flags = namespace_flags(linux_section, plan.user_namespace);
+    plan.clone_flags = namespace_flags(linux_section, plan.user_namespace, plan.joined_namespaces);
     // The child joins its cgroups before it has a cgroup namespace, whose root is then the container's cgroup.
     plan.cgroup_namespace = (plan.clone_flags & CLONE_NEWCGROUP) != 0;
     plan.clone_flags &= ~CLONE_NEWCGROUP;

@@ -135,8 +135,16 @@ struct ChildReport {
     std::int32_t error = 0;  // errno
 };
 
+// A namespace the container joins (a spec's namespace with a path): CLONE_NEW* and the path.
+struct JoinedNamespace {
+    int type = 0;
+    std::string path;
+};
+
 struct ContainerPlan {
-    int clone_flags = 0;            // CLONE_NEW* of the spec's namespaces but the cgroup one
+    int clone_flags = 0;  // CLONE_NEW* of the spec's namespaces but the cgroup one (the joined ones too)
+    // Those with a path: joined, not made (the user namespace first; no id maps are written for a joined one).
+    std::vector<JoinedNamespace> joined_namespaces;
     bool cgroup_namespace = false;  // unshared by the child once the parent has put it in its cgroups
     bool user_namespace = false;
     std::vector<rootless::IdMapping> uid_mappings;

@@ -14,6 +14,7 @@
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
 #include "engine/container_log.hpp"
+#include "engine/pod_containers.hpp"
 
 namespace berth::engine {
 namespace {
@@ -188,6 +189,7 @@ bool should_restart(const storage::ContainerRecord& record, int status) {
 }
 
 void start_detached(const StartRequest& request) {
+    start_pod_infra(request);
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw_last_errno("start the container monitor: pipe");
     UniqueFd read_end(fds[0]);

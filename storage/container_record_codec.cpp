@@ -51,6 +51,7 @@ enum class Field {
     stopped_by_user,
     log_max_size,
     network,
+    pod,
     ports,
     state,
     pid,
@@ -69,7 +70,7 @@ struct FieldName {
     Field field;
 };
 
-constexpr std::array<FieldName, 35> field_names{{
+constexpr std::array<FieldName, 36> field_names{{
     {"id", Field::id},
     {"name", Field::name},
     {"image_id", Field::image_id},
@@ -94,6 +95,7 @@ constexpr std::array<FieldName, 35> field_names{{
     {"stopped_by_user", Field::stopped_by_user},
     {"log_max_size", Field::log_max_size},
     {"network", Field::network},
+    {"pod", Field::pod},
     {"ports", Field::ports},
     {"state", Field::state},
     {"pid", Field::pid},
@@ -249,6 +251,7 @@ private:
             case Field::seccomp_profile: record_.seccomp_profile = std::move(value); break;
             case Field::restart_policy: record_.restart_policy = std::move(value); break;
             case Field::network: record_.network = std::move(value); break;
+            case Field::pod: record_.pod = std::move(value); break;
             case Field::boot_id: record_.boot_id = std::move(value); break;
             case Field::error: record_.error = std::move(value); break;
             case Field::state: {
@@ -343,6 +346,7 @@ std::string encode_container_record(const ContainerRecord& record) {
     put("stopped_by_user", record.stopped_by_user, defaults.stopped_by_user);
     put("log_max_size", record.log_max_size, defaults.log_max_size);
     put("network", record.network, defaults.network);
+    put("pod", record.pod, defaults.pod);
     if (!record.ports.empty()) out["ports"] = ports_to_json(record.ports);
     put("pid", record.pid, defaults.pid);
     put("pid_start_time", record.pid_start_time, defaults.pid_start_time);

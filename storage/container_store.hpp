@@ -61,6 +61,7 @@ struct ContainerRecord {
     std::string network;                // the network mode as --network gives it again ("slirp4netns", "berth")
     std::vector<PublishedPort> ports;   // -p and -P, host ports chosen
     std::vector<std::string> volumes;   // the names of the volumes it mounts (volumes/), anonymous ones included
+    std::string pod;                    // the id of its pod (pods/), "" for none
 
     ContainerState state = ContainerState::created;
     int pid = 0;                      // the container's first process while running

@@ -152,6 +152,23 @@ TEST_F(ExecutorPlanTest, RootlessUserNamespace) {
     EXPECT_TRUE(prepare_plan(document, dir_->path(), context).setgroups_denied);
 }
 
+TEST_F(ExecutorPlanTest, NamespacesWithAPathAreJoinedTheUserOneFirst) {
+    auto document = spec();
+    document["linux"]["namespaces"][3]["path"] = "/proc/7/ns/net";
+    document["linux"]["namespaces"].push_back({{"type", "user"}, {"path", "/proc/7/ns/user"}});
+    document["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", ::geteuid()}, {"size", 1}}};
+    document["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", ::getegid()}, {"size", 1}}};
+    auto plan = prepare_plan(document, dir_->path(), PlanContext{});
+    ASSERT_EQ(plan.joined_namespaces.size(), 2u);
+    EXPECT_EQ(plan.joined_namespaces[0].type, CLONE_NEWUSER);
+    EXPECT_EQ(plan.joined_namespaces[0].path, "/proc/7/ns/user");
+    EXPECT_EQ(plan.joined_namespaces[1].type, CLONE_NEWNET);
+    EXPECT_TRUE(plan.clone_flags & CLONE_NEWNET);  // still the container's own view: sysfs and sysctls as usual
+
+    document["linux"]["namespaces"].back().erase("path");  // joining needs the owner of the joined ones
+    EXPECT_THROW(prepare_plan(document, dir_->path(), PlanContext{}), Error);
+}
+
 TEST_F(ExecutorPlanTest, SysfsFallbackWithoutANetworkNamespace) {
     auto document = spec();
     document["mounts"].push_back({{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"}});
@@ -191,8 +208,12 @@ TEST_F(ExecutorPlanTest, Errors) {
     expect_error(document, dir_->path(), context, "unknown namespace type \"time\"");
 
     document = spec();
-    document["linux"]["namespaces"][1]["path"] = "/proc/1/ns/pid";
+    document["linux"]["namespaces"][0]["path"] = "/proc/1/ns/mnt";
     expect_error(document, dir_->path(), context, "not supported yet");
+
+    document = spec();
+    document["linux"]["namespaces"][3]["path"] = "net";
+    expect_error(document, dir_->path(), context, "not an absolute path");
 
     document = spec();
     document["linux"]["namespaces"] = {{{"type", "pid"}}};

@@ -41,6 +41,7 @@ ContainerRecord every_field_set() {
     record.stopped_by_user = true;
     record.log_max_size = 1 << 20;
     record.network = "slirp4netns:port_handler=slirp4netns";
+    record.pod = std::string(64, 'c');
     record.ports = {{"127.0.0.1", 80, 8080, 1, "tcp"}, {"", 53, 5353, 2, "udp"}};
     record.state = ContainerState::exited;
     record.pid = 4242;
