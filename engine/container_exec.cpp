@@ -16,10 +16,10 @@
 #include "common/unique_fd.hpp"
 #include "engine/container_control.hpp"
 #include "engine/container_start.hpp"
-#include "engine/executor.hpp"
 #include "engine/image_users.hpp"
 #include "engine/process_identity.hpp"
-#include "engine/seccomp_filter.hpp"
+#include "runtime/executor.hpp"
+#include "runtime/seccomp_filter.hpp"
 
 namespace berth::engine {
 namespace {
@@ -128,7 +128,7 @@ int exec_in_container(const ExecRequest& request) {
 
     ContainerSeccomp seccomp;
     load_container_seccomp(record, paths.userdata, seccomp);
-    ExecutorOptions options;
+    runtime::ExecutorOptions options;
     options.seccomp_cache_dir = request.run_root;
     options.terminal_input = request.interactive;
     options.default_seccomp = seccomp.profile;
@@ -138,7 +138,7 @@ int exec_in_container(const ExecRequest& request) {
     }
     // The plan is prepared against the host (bind sources, the seccomp cache), then the process joins the
     // container; nothing after the join touches host paths.
-    return exec_in_namespaces(spec, paths.userdata, options, [pid] { join_namespaces(pid); });
+    return runtime::exec_in_namespaces(spec, paths.userdata, options, [pid] { join_namespaces(pid); });
 }
 
 void exec_detached(const ExecRequest& request) {

@@ -11,9 +11,9 @@
 #include "common/files.hpp"
 #include "common/log.hpp"
 #include "engine/container_network.hpp"
-#include "engine/executor.hpp"
 #include "engine/process_identity.hpp"
-#include "engine/seccomp_filter.hpp"
+#include "runtime/executor.hpp"
+#include "runtime/seccomp_filter.hpp"
 #include "storage/layer_store.hpp"
 #include "volumes/volume_users.hpp"
 
@@ -36,9 +36,9 @@ std::string relative_to(const std::string& base, const std::string& path) {
     return path;
 }
 
-OverlayRootfs overlay_of(const std::string& graph_root, const storage::ContainerRecord& record,
-                         const storage::ContainerPaths& paths) {
-    OverlayRootfs overlay;
+runtime::OverlayRootfs overlay_of(const std::string& graph_root, const storage::ContainerRecord& record,
+                                  const storage::ContainerPaths& paths) {
+    runtime::OverlayRootfs overlay;
     overlay.base_dir = graph_root;
     storage::LayerStore layers(graph_root);
     for (auto chain_id = record.layers.rbegin(); chain_id != record.layers.rend(); ++chain_id) {
@@ -105,10 +105,10 @@ void remove_after_exit(storage::ContainerStore& store, const storage::ContainerR
 void load_container_seccomp(const storage::ContainerRecord& record, const std::string& userdata,
                             ContainerSeccomp& chosen) {
     if (record.seccomp_profile.empty()) {
-        chosen.profile = &seccomp::default_profile();
+        chosen.profile = &runtime::seccomp::default_profile();
     } else if (record.seccomp_profile != "unconfined") {
         std::string path = userdata + "/" + record.seccomp_profile;
-        chosen.custom = seccomp::parse_profile(read_file(path), path);
+        chosen.custom = runtime::seccomp::parse_profile(read_file(path), path);
         chosen.profile = &*chosen.custom;
     }
 }
@@ -147,13 +147,13 @@ int run_once(const StartRequest& request, const std::function<void()>& on_runnin
         if (spec.is_discarded()) throw Error(paths.spec + ": malformed JSON");
         ContainerSeccomp seccomp;
         load_container_seccomp(record, paths.userdata, seccomp);
-        ExecutorOptions options;
+        runtime::ExecutorOptions options;
         options.default_seccomp = seccomp.profile;
         options.seccomp_cache_dir = request.run_root;
         options.container_id = record.id;
         options.terminal_input = record.interactive;
         options.forward_signals = request.forward_signals;
-        std::optional<OverlayRootfs> overlay;
+        std::optional<runtime::OverlayRootfs> overlay;
         if (record.driver == "overlay") {
             overlay = overlay_of(request.graph_root, record, paths);
             options.overlay = &*overlay;
@@ -171,7 +171,7 @@ int run_once(const StartRequest& request, const std::function<void()>& on_runnin
             });
             if (on_running) on_running();
         };
-        status = run_container(spec, paths.userdata, options);
+        status = runtime::run_container(spec, paths.userdata, options);
         network.detach();
     } catch (const Error& error) {
         record_exit(store, record.id, error.exit_status(), error.what());

@@ -9,10 +9,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "engine/executor_plan.hpp"
-#include "engine/seccomp_filter.hpp"
+#include "runtime/executor_plan.hpp"
+#include "runtime/seccomp_filter.hpp"
 
-namespace berth::engine {
+namespace berth::runtime {
 
 struct ExecutorOptions {
     // Where compiled seccomp programs are cached (<dir>/seccomp/); "" compiles every time.
@@ -53,4 +53,4 @@ int run_container(const nlohmann::json& spec, const std::string& bundle_dir, con
 int exec_in_namespaces(const nlohmann::json& spec, const std::string& bundle_dir, const ExecutorOptions& options,
                        const std::function<void()>& join);
 
-}  // namespace berth::engine
+}  // namespace berth::runtime

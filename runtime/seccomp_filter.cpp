@@ -1,4 +1,4 @@
-#include "engine/seccomp_filter.hpp"
+#include "runtime/seccomp_filter.hpp"
 
 #include <errno.h>
 #include <linux/seccomp.h>
@@ -22,7 +22,7 @@
 #include "common/strings.hpp"
 #include "common/unique_fd.hpp"
 
-namespace berth::engine::seccomp {
+namespace berth::runtime::seccomp {
 
 namespace {
 
@@ -861,4 +861,4 @@ int load_filter(const sock_filter* program, std::size_t instructions, unsigned f
     return err;
 }
 
-}  // namespace berth::engine::seccomp
+}  // namespace berth::runtime::seccomp

@@ -1,4 +1,4 @@
-#include "engine/executor.hpp"
+#include "runtime/executor.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -14,11 +14,11 @@
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
-#include "engine/cgroup_limits.hpp"
-#include "engine/executor_plan.hpp"
-#include "engine/terminal_relay.hpp"
+#include "runtime/cgroup_limits.hpp"
+#include "runtime/executor_plan.hpp"
+#include "runtime/terminal_relay.hpp"
 
-namespace berth::engine {
+namespace berth::runtime {
 namespace {
 
 constexpr int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -303,4 +303,4 @@ int exec_in_namespaces(const nlohmann::json& spec, const std::string& bundle_dir
     return launch(plan, 0, run_exec_child, {}, options.on_start);
 }
 
-}  // namespace berth::engine
+}  // namespace berth::runtime

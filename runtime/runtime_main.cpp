@@ -16,14 +16,14 @@
 
 #include "common/error.hpp"
 #include "common/files.hpp"
-#include "engine/executor.hpp"
-#include "engine/seccomp_filter.hpp"
 #include "rootless/subordinate_ids.hpp"
+#include "runtime/executor.hpp"
+#include "runtime/seccomp_filter.hpp"
 
 namespace {
 
 using berth::Error;
-namespace engine = berth::engine;
+namespace runtime = berth::runtime;
 
 constexpr const char* usage =
     "usage: berth-runtime run [--rootless-maps spec|auto] [--seccomp default|unconfined|PROFILE.json] "
@@ -56,7 +56,7 @@ int run(int argc, char** argv) {
     if (argc < 2 || std::string(argv[1]) != "run") throw Error(usage);
     std::string rootless_maps = "spec";
     std::string seccomp = "default";
-    engine::ExecutorOptions options;
+    runtime::ExecutorOptions options;
     std::optional<std::string> bundle;
     for (int index = 2; index < argc; ++index) {
         std::string argument = argv[index];
@@ -86,14 +86,14 @@ int run(int argc, char** argv) {
     if (spec.is_discarded()) throw Error(path + ": malformed JSON");
     if (rootless_maps == "auto") add_rootless_maps(spec);
 
-    std::optional<engine::seccomp::Profile> profile;
+    std::optional<runtime::seccomp::Profile> profile;
     if (seccomp == "default")
-        options.default_seccomp = &engine::seccomp::default_profile();
+        options.default_seccomp = &runtime::seccomp::default_profile();
     else if (seccomp != "unconfined") {
-        profile = engine::seccomp::parse_profile(berth::read_file(seccomp), seccomp);
+        profile = runtime::seccomp::parse_profile(berth::read_file(seccomp), seccomp);
         options.default_seccomp = &*profile;
     }
-    return engine::run_container(spec, *bundle, options);
+    return runtime::run_container(spec, *bundle, options);
 }
 
 }  // namespace

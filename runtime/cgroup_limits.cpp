@@ -1,4 +1,4 @@
-#include "engine/cgroup_limits.hpp"
+#include "runtime/cgroup_limits.hpp"
 
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -19,7 +19,7 @@
 #include "common/strings.hpp"
 #include "common/unique_fd.hpp"
 
-namespace berth::engine {
+namespace berth::runtime {
 namespace {
 
 constexpr std::int64_t default_cpu_period = 100000;
@@ -385,4 +385,4 @@ CgroupLimits apply_resource_limits(const ResourceLimits& limits, const std::stri
     }
 }
 
-}  // namespace berth::engine
+}  // namespace berth::runtime

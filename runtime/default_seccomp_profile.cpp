@@ -16,9 +16,9 @@
 #include <initializer_list>
 
 #include "common/strings.hpp"
-#include "engine/seccomp_filter.hpp"
+#include "runtime/seccomp_filter.hpp"
 
-namespace berth::engine::seccomp {
+namespace berth::runtime::seccomp {
 
 namespace {
 
@@ -216,4 +216,4 @@ const Profile& default_profile() {
     return profile;
 }
 
-}  // namespace berth::engine::seccomp
+}  // namespace berth::runtime::seccomp

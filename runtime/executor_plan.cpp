@@ -15,10 +15,10 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
-#include "engine/executor_plan.hpp"
-#include "engine/runtime_spec.hpp"
+#include "runtime/executor_plan.hpp"
+#include "runtime/spec_defaults.hpp"
 
-namespace berth::engine {
+namespace berth::runtime {
 namespace {
 
 struct FlagOption {
@@ -527,4 +527,4 @@ ContainerPlan prepare_plan(const nlohmann::json& spec, const std::string& bundle
     return plan;
 }
 
-}  // namespace berth::engine
+}  // namespace berth::runtime

@@ -1,4 +1,4 @@
-#include "engine/cgroups.hpp"
+#include "runtime/cgroups.hpp"
 
 #include <linux/magic.h>
 #include <sys/statfs.h>
@@ -9,7 +9,7 @@
 #include "common/files.hpp"
 #include "common/strings.hpp"
 
-namespace berth::engine {
+namespace berth::runtime {
 namespace {
 
 constexpr const char* cgroup_mount = "/sys/fs/cgroup";
@@ -95,4 +95,4 @@ CgroupReport detect_cgroups(bool rootless) {
     return report;
 }
 
-}  // namespace berth::engine
+}  // namespace berth::runtime

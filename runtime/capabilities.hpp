@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace berth::engine {
+namespace berth::runtime {
 
 // A set of capabilities as a bit mask (bit n is capability n; the kernel has fewer than 64).
 class CapabilitySet {
@@ -115,4 +115,4 @@ int drop_bounding_set(const PreparedCapabilities& prepared) noexcept;
 int set_capability_sets(const PreparedCapabilities& prepared) noexcept;
 int set_ambient_set(const PreparedCapabilities& prepared) noexcept;
 
-}  // namespace berth::engine
+}  // namespace berth::runtime

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-namespace berth::engine {
+namespace berth::runtime {
 
 struct CgroupReport {
     std::string version;  // "v1" or "v2"
@@ -24,4 +24,4 @@ std::string parse_v2_cgroup_path(std::string_view proc_self_cgroup);
 // Inspects /sys/fs/cgroup and /proc for the calling process.
 CgroupReport detect_cgroups(bool rootless);
 
-}  // namespace berth::engine
+}  // namespace berth::runtime

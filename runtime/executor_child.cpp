@@ -21,13 +21,13 @@
 #include <climits>
 #include <cstring>
 
-#include "engine/executor_plan.hpp"
+#include "runtime/executor_plan.hpp"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-namespace berth::engine {
+namespace berth::runtime {
 namespace {
 
 constexpr int max_path = PATH_MAX;
@@ -513,4 +513,4 @@ void run_child(const ContainerPlan& plan, int report_fd) noexcept {
     run_process_steps(plan, report_fd);
 }
 
-}  // namespace berth::engine
+}  // namespace berth::runtime

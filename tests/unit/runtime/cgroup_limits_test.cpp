@@ -1,4 +1,4 @@
-#include "engine/cgroup_limits.hpp"
+#include "runtime/cgroup_limits.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include "common/error.hpp"
 #include "common/files.hpp"
 
-namespace berth::engine {
+namespace berth::runtime {
 namespace {
 
 using nlohmann::json;
@@ -268,4 +268,4 @@ TEST_F(FakeCgroupTree, V2ControllerThatIsNotDelegated) {
 }
 
 }  // namespace
-}  // namespace berth::engine
+}  // namespace berth::runtime

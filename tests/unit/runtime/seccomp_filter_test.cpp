@@ -1,4 +1,4 @@
-#include "engine/seccomp_filter.hpp"
+#include "runtime/seccomp_filter.hpp"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +25,7 @@
 #define NETLINK_AUDIT 9
 #endif
 
-namespace berth::engine::seccomp {
+namespace berth::runtime::seccomp {
 namespace {
 
 const char* docker_profile = R"({
@@ -373,4 +373,4 @@ TEST(SeccompFilter, UnwritableCacheStillGivesAProgram) {
 }
 
 }  // namespace
-}  // namespace berth::engine::seccomp
+}  // namespace berth::runtime::seccomp

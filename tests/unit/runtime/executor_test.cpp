@@ -13,9 +13,9 @@
 
 #include "common/error.hpp"
 #include "common/files.hpp"
-#include "engine/executor_plan.hpp"
+#include "runtime/executor_plan.hpp"
 
-namespace berth::engine {
+namespace berth::runtime {
 namespace {
 
 using nlohmann::json;
@@ -297,4 +297,4 @@ TEST(ExecutorStatus, ExecFailures) {
 }
 
 }  // namespace
-}  // namespace berth::engine
+}  // namespace berth::runtime

@@ -1,8 +1,8 @@
-#include "engine/cgroups.hpp"
+#include "runtime/cgroups.hpp"
 
 #include <gtest/gtest.h>
 
-namespace berth::engine {
+namespace berth::runtime {
 
 TEST(Cgroups, V1ControllersAreTheMountedEnabledOnes) {
     const char* proc_cgroups =
@@ -29,4 +29,4 @@ TEST(Cgroups, RootlessOnV1CannotApplyLimits) {
     EXPECT_NE(report.limits_note.find("not delegated"), std::string::npos);
 }
 
-}  // namespace berth::engine
+}  // namespace berth::runtime

@@ -15,9 +15,9 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/capabilities.hpp"
+#include "runtime/capabilities.hpp"
 
-namespace berth::engine::seccomp {
+namespace berth::runtime::seccomp {
 
 enum class ActionKind { kill_thread, kill_process, trap, errno_ret, trace, allow, log, notify };
 
@@ -130,4 +130,4 @@ unsigned filter_flags(const Profile& profile);
 // no flags. The caller has set no_new_privs or holds CAP_SYS_ADMIN. Returns 0 or an errno value.
 int load_filter(const sock_filter* program, std::size_t instructions, unsigned flags) noexcept;
 
-}  // namespace berth::engine::seccomp
+}  // namespace berth::runtime::seccomp

@@ -1,4 +1,4 @@
-#include "engine/capabilities.hpp"
+#include "runtime/capabilities.hpp"
 
 #include <errno.h>
 #include <linux/capability.h>
@@ -15,7 +15,7 @@
 #include "common/files.hpp"
 #include "common/strings.hpp"
 
-namespace berth::engine {
+namespace berth::runtime {
 
 namespace {
 
@@ -273,4 +273,4 @@ int apply_capabilities(const PreparedCapabilities& prepared, const char** failed
     return err;
 }
 
-}  // namespace berth::engine
+}  // namespace berth::runtime

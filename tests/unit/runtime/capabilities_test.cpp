@@ -1,4 +1,4 @@
-#include "engine/capabilities.hpp"
+#include "runtime/capabilities.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -12,7 +12,7 @@
 
 #include "common/error.hpp"
 
-namespace berth::engine {
+namespace berth::runtime {
 namespace {
 
 CapabilitySet set_of(std::initializer_list<int> caps) {
@@ -246,4 +246,4 @@ TEST(Capabilities, ApplyInsideAUserNamespace) {
 }
 
 }  // namespace
-}  // namespace berth::engine
+}  // namespace berth::runtime

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace berth::engine {
+namespace berth::runtime {
 
 // What linux.resources asks for (the fields berth applies).
 struct ResourceLimits {
@@ -107,4 +107,4 @@ private:
 CgroupLimits apply_resource_limits(const ResourceLimits& limits, const std::string& cgroups_path,
                                    const std::string& default_name, bool host_root);
 
-}  // namespace berth::engine
+}  // namespace berth::runtime

@@ -10,11 +10,11 @@
 #include "common/error.hpp"
 #include "common/strings.hpp"
 #include "common/unique_fd.hpp"
-#include "engine/executor_plan.hpp"
 #include "rootless/id_map_helpers.hpp"
 #include "rootless/user_namespace.hpp"
+#include "runtime/executor_plan.hpp"
 
-namespace berth::engine {
+namespace berth::runtime {
 namespace {
 
 using rootless::IdMapping;
@@ -101,4 +101,4 @@ void write_child_id_maps(pid_t child, const ContainerPlan& plan) {
     }
 }
 
-}  // namespace berth::engine
+}  // namespace berth::runtime

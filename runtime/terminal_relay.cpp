@@ -1,4 +1,4 @@
-#include "engine/terminal_relay.hpp"
+#include "runtime/terminal_relay.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,7 +14,7 @@
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 
-namespace berth::engine {
+namespace berth::runtime {
 namespace {
 
 constexpr std::size_t buffer_size = 16384;
@@ -182,4 +182,4 @@ void relay_terminal(int master, pid_t container, const TerminalRelayOptions& opt
     }
 }
 
-}  // namespace berth::engine
+}  // namespace berth::runtime

@@ -14,12 +14,12 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/capabilities.hpp"
-#include "engine/cgroup_limits.hpp"
-#include "engine/seccomp_filter.hpp"
 #include "rootless/subordinate_ids.hpp"
+#include "runtime/capabilities.hpp"
+#include "runtime/cgroup_limits.hpp"
+#include "runtime/seccomp_filter.hpp"
 
-namespace berth::engine {
+namespace berth::runtime {
 
 // mount(2) flags and data from the options of a runtime-spec mount ("ro", "nosuid", "rbind", "rprivate",
 // "mode=755", ...). Unknown options become the data string, comma-separated, as runc does.
@@ -237,4 +237,4 @@ void write_child_id_maps(pid_t child, const ContainerPlan& plan);
 // Whether write_child_id_maps writes single-id maps itself as an unprivileged user (then setgroups is denied).
 bool maps_need_setgroups_deny(const ContainerPlan& plan, bool host_root);
 
-}  // namespace berth::engine
+}  // namespace berth::runtime

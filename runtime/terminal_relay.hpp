@@ -10,7 +10,7 @@
 
 #include <optional>
 
-namespace berth::engine {
+namespace berth::runtime {
 
 // Puts a terminal in raw mode (cfmakeraw) for the object's lifetime and restores its settings when it goes
 // away; does nothing when `fd` is not a terminal.
@@ -43,4 +43,4 @@ struct TerminalRelayOptions {
 // ("relay the terminal: read the standard input: ...").
 void relay_terminal(int master, pid_t container, const TerminalRelayOptions& options);
 
-}  // namespace berth::engine
+}  // namespace berth::runtime
