@@ -17,8 +17,8 @@
 #include "engine/container_control.hpp"
 #include "engine/container_start.hpp"
 #include "engine/image_users.hpp"
-#include "engine/process_identity.hpp"
 #include "runtime/executor.hpp"
+#include "runtime/process_identity.hpp"
 #include "runtime/seccomp_filter.hpp"
 
 namespace berth::engine {
@@ -120,7 +120,7 @@ nlohmann::json exec_spec(const ExecRequest& request, pid_t pid, const std::strin
 int exec_in_container(const ExecRequest& request) {
     auto record = find_container(request.graph_root, request.id);
     if (record.state != storage::ContainerState::running || record.pid == 0 ||
-        !same_process_alive(record.pid, record.pid_start_time, record.boot_id))
+        !runtime::same_process_alive(record.pid, record.pid_start_time, record.boot_id))
         throw Error("can only create exec sessions on running containers: container state improper");
     pid_t pid = record.pid;
     auto paths = storage::ContainerStore(request.graph_root).paths_of(record.id);

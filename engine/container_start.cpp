@@ -11,8 +11,8 @@
 #include "common/files.hpp"
 #include "common/log.hpp"
 #include "engine/container_network.hpp"
-#include "engine/process_identity.hpp"
 #include "runtime/executor.hpp"
+#include "runtime/process_identity.hpp"
 #include "runtime/seccomp_filter.hpp"
 #include "storage/layer_store.hpp"
 #include "volumes/volume_users.hpp"
@@ -26,7 +26,7 @@ constexpr int exit_container_running = 2;
 std::string short_id(const std::string& id) { return id.substr(0, 12); }
 
 bool monitor_alive(const storage::ContainerRecord& record) {
-    return same_process_alive(record.monitor_pid, record.monitor_start_time, record.boot_id);
+    return runtime::same_process_alive(record.monitor_pid, record.monitor_start_time, record.boot_id);
 }
 
 // The path of `path` below `base` ("layers/x/diff" for "<base>/layers/x/diff").
@@ -53,8 +53,8 @@ runtime::OverlayRootfs overlay_of(const std::string& graph_root, const storage::
 
 // Marks the container running with this process as its monitor, or throws when it already runs.
 storage::ContainerRecord claim(storage::ContainerStore& store, const std::string& id, bool restart) {
-    auto start_time = process_start_time(::getpid()).value_or(0);
-    auto boot_id = current_boot_id();
+    auto start_time = runtime::process_start_time(::getpid()).value_or(0);
+    auto boot_id = runtime::current_boot_id();
     return store.update(id, [&](storage::ContainerRecord& record) {
         if ((record.state == storage::ContainerState::running || record.state == storage::ContainerState::paused) &&
             monitor_alive(record))
@@ -123,7 +123,7 @@ storage::ContainerRecord reconciled(storage::ContainerRecord record) {
     bool live = record.state == storage::ContainerState::running || record.state == storage::ContainerState::paused;
     if (!live || monitor_alive(record)) return record;
     // A monitor killed with SIGKILL leaves its container running, reparented: it is still running.
-    if (same_process_alive(record.pid, record.pid_start_time, record.boot_id)) return record;
+    if (runtime::same_process_alive(record.pid, record.pid_start_time, record.boot_id)) return record;
     record.state = storage::ContainerState::exited;
     record.pid = 0;
     record.monitor_pid = 0;
@@ -164,7 +164,7 @@ int run_once(const StartRequest& request, const std::function<void()>& on_runnin
         network.prepare();
         options.before_start = [&](pid_t pid) { network.attach(pid); };
         options.on_start = [&](pid_t pid) {
-            auto start_time = process_start_time(pid).value_or(0);
+            auto start_time = runtime::process_start_time(pid).value_or(0);
             store.update(record.id, [&](storage::ContainerRecord& running) {
                 running.pid = pid;
                 running.pid_start_time = start_time;
@@ -212,9 +212,10 @@ void remove_container(const std::string& graph_root, const std::string& name_or_
                             " as it is running - running or paused containers cannot be removed without force: "
                             "container state improper",
                         exit_container_running);
-        if (same_process_alive(record.pid, record.pid_start_time, record.boot_id)) ::kill(record.pid, SIGKILL);
-        for (int attempt = 0; attempt < 1000 && (monitor_alive(record) ||
-                                                 same_process_alive(record.pid, record.pid_start_time, record.boot_id));
+        if (runtime::same_process_alive(record.pid, record.pid_start_time, record.boot_id)) ::kill(record.pid, SIGKILL);
+        for (int attempt = 0;
+             attempt < 1000 &&
+             (monitor_alive(record) || runtime::same_process_alive(record.pid, record.pid_start_time, record.boot_id));
              ++attempt)
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

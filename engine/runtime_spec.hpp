@@ -15,6 +15,7 @@
 #include "engine/run_options.hpp"
 #include "rootless/subordinate_ids.hpp"
 #include "runtime/capabilities.hpp"
+#include "runtime/signal_names.hpp"
 #include "runtime/spec_defaults.hpp"
 
 namespace berth::engine {
@@ -98,7 +99,7 @@ int64_t parse_pids_limit(std::string_view value);
 std::pair<std::string, std::string> parse_key_value(std::string_view flag, std::string_view value);
 
 // A signal name or number as an image's StopSignal has it: "SIGTERM", "TERM", "15", "SIGRTMIN+3".
-int parse_signal(std::string_view name);
+using runtime::parse_signal;
 
 // ---- The spec ----
 

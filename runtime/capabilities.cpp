@@ -200,14 +200,15 @@ PreparedCapabilities prepare_capabilities(const ProcessCapabilities& sets) {
     auto complain = [](const char* what, CapabilitySet extra, const char* why) {
         throw Error(std::string("capabilities: ") + what + " " + capability_name(extra.values().front()) + ": " + why);
     };
-    if (auto extra = outside(sets.ambient, sets.permitted & sets.inheritable); !extra.empty())
-        complain("ambient", extra, "not in both the permitted and the inheritable set");
     if (auto extra = outside(sets.effective, sets.permitted); !extra.empty())
         complain("effective", extra, "not in the permitted set");
     if (auto extra = outside(sets.ambient, sets.bounding); !extra.empty())
         complain("ambient", extra, "not in the bounding set");
     PreparedCapabilities prepared;
     prepared.sets = sets;
+    // The kernel raises an ambient capability only when it is permitted and inheritable: the others are left out
+    // (runc ignores them too, and its default spec asks for ambient ones without inheritable).
+    prepared.sets.ambient = sets.ambient & sets.permitted & sets.inheritable;
     prepared.last_cap = last_capability();
     return prepared;
 }

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <thread>
+#include <utility>
 
 #include "common/error.hpp"
 #include "common/files.hpp"
@@ -348,16 +349,25 @@ void CgroupLimits::add_process(pid_t pid) const {
     for (const auto& directory : directories_) write_control_file(directory + "/cgroup.procs", std::to_string(pid));
 }
 
-void CgroupLimits::remove() noexcept {
+void remove_cgroups(const std::vector<std::string>& created, const std::vector<std::string>& directories) noexcept {
     // Children before parents; parents shared with other containers stay while they are in use.
-    for (auto directory = created_.rbegin(); directory != created_.rend(); ++directory) {
-        if (contains(directories_, *directory))
+    for (auto directory = created.rbegin(); directory != created.rend(); ++directory) {
+        if (contains(directories, *directory))
             remove_cgroup(*directory);
         else
             ::rmdir(directory->c_str());
     }
+}
+
+void CgroupLimits::remove() noexcept {
+    remove_cgroups(created_, directories_);
     created_.clear();
     directories_.clear();
+}
+
+std::vector<std::string> CgroupLimits::release() {
+    directories_.clear();
+    return std::exchange(created_, {});
 }
 
 CgroupLimits apply_resource_limits(const ResourceLimits& limits, const std::string& cgroups_path,

@@ -94,6 +94,9 @@ public:
     void add_process(pid_t pid) const;
     // The container's cgroup directories (one per hierarchy).
     const std::vector<std::string>& directories() const { return directories_; }
+    // Keeps the cgroups beyond this object (a created container's, removed by delete): the directories it
+    // made, parents first, for remove_cgroups().
+    std::vector<std::string> release();
 
 private:
     void remove() noexcept;
@@ -101,6 +104,10 @@ private:
     std::vector<std::string> directories_;
     std::vector<std::string> created_;  // directories this object made, parents before children
 };
+
+// Removes cgroup directories made for a container (children first), killing what is left in the container's own
+// `directories`; shared parents still in use stay. Never throws (a warning for what cannot be removed).
+void remove_cgroups(const std::vector<std::string>& created, const std::vector<std::string>& directories) noexcept;
 
 // The executor's entry: no cgroups for no limits; as root the limits or an Error; as an unprivileged user the
 // limits where the cgroup is delegated, else one warning ("resource limits ignored: <why>") and none.

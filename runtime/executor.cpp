@@ -296,6 +296,87 @@ int run_container(const nlohmann::json& spec, const std::string& bundle_dir, con
     return launch(plan, static_cast<unsigned long>(plan.clone_flags), run_child, prepare, options.on_start);
 }
 
+CreatedProcess create_waiting_container(const nlohmann::json& spec, const std::string& bundle_dir,
+                                        const CreateOptions& options) {
+    bool host_root = ::geteuid() == 0;
+    ExecutorOptions executor_options;
+    executor_options.default_seccomp = options.default_seccomp;
+    executor_options.forward_signals = false;
+    ContainerPlan plan = plan_for(spec, bundle_dir, executor_options, nullptr);
+    plan.start_fifo_fd = options.start_fifo_fd;
+    plan.preserve_fds = options.preserve_fds;
+    plan.no_pivot = options.no_pivot;
+    CgroupLimits cgroups = apply_resource_limits(plan.resources, plan.cgroups_path, options.container_id, host_root);
+
+    int sockets[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0)
+        throw_last_errno("create container: socketpair");
+    UniqueFd parent_end(sockets[0]);
+    UniqueFd child_end(sockets[1]);
+    long pid = ::syscall(SYS_clone, static_cast<unsigned long>(plan.clone_flags) | SIGCHLD, nullptr, nullptr, nullptr,
+                         nullptr);
+    if (pid < 0) throw_last_errno("create container: clone");
+    if (pid == 0) {
+        ::close(sockets[0]);
+        run_child(plan, sockets[1]);
+        ::_exit(125);
+    }
+    child_end.reset();
+    pid_t child = static_cast<pid_t>(pid);
+    ChildReport report;
+    bool ready = false;
+    try {
+        write_child_id_maps(child, plan);
+        try {
+            cgroups.add_process(child);
+        } catch (const Error& error) {
+            throw Error(std::string("create container: cgroups: ") + error.what());
+        }
+        if (options.before_start) options.before_start(child);
+        const char go = 1;
+        if (::send(parent_end.get(), &go, 1, MSG_NOSIGNAL) != 1)
+            throw_last_errno("create container: start the container process");
+        bool reported = true;
+        if (plan.terminal) {
+            UniqueFd master;
+            if (receive_terminal(parent_end.get(), report, master)) {
+                winsize size = plan.console_size.value_or(winsize{24, 80, 0, 0});
+                ::ioctl(master.get(), TIOCSWINSZ, &size);
+                if (options.on_terminal) options.on_terminal(std::move(master));
+                const char sized = 1;
+                if (::send(parent_end.get(), &sized, 1, MSG_NOSIGNAL) != 1)
+                    throw_last_errno("create container: size the pseudo-terminal");
+                reported = read_report(parent_end.get(), report);
+            }
+        } else {
+            reported = read_report(parent_end.get(), report);
+        }
+        if (!reported) throw Error("create container: the container process ended before it was ready");
+        ready = static_cast<ChildStep>(report.step) == ChildStep::ready;
+    } catch (...) {
+        abandon(child);
+        throw;
+    }
+    if (!ready) {
+        wait_for(child);
+        throw_child_failure(plan, report);
+    }
+    CreatedProcess created;
+    created.pid = child;
+    created.cgroup_directories = cgroups.directories();
+    created.cgroups_created = cgroups.release();
+    return created;
+}
+
+int wait_for_container(pid_t pid, bool forward_signals) {
+    std::optional<SignalForwarding> signals;
+    if (forward_signals) {
+        signals.emplace();
+        signals->install(pid);
+    }
+    return exit_status_from_wait(wait_for(pid));
+}
+
 int exec_in_namespaces(const nlohmann::json& spec, const std::string& bundle_dir, const ExecutorOptions& options,
                        const std::function<void()>& join) {
     ContainerPlan plan = plan_for(spec, bundle_dir, options, nullptr);

@@ -8,6 +8,9 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
+
+#include "common/unique_fd.hpp"
 
 #include "runtime/executor_plan.hpp"
 #include "runtime/seccomp_filter.hpp"
@@ -50,6 +53,35 @@ int run_container(const nlohmann::json& spec, const std::string& bundle_dir, con
 // Runs another process in a running container, as `berth exec` does: the spec's process (args, env, user, cwd,
 // capabilities, seccomp, rlimits, terminal) is prepared first, then `join` moves the caller into the
 // container's namespaces (and cgroups), then the process is forked there and attended like a container's.
+// A container made by `berth-runtime create`: its process, once every step but the execve is done, waits for a
+// byte on the exec FIFO (start_fifo_fd, its read end) and outlives the runtime that created it.
+struct CreateOptions {
+    std::string container_id;  // names the cgroup when the spec has no linux.cgroupsPath
+    int start_fifo_fd = -1;
+    int preserve_fds = 0;
+    bool no_pivot = false;
+    const seccomp::Profile* default_seccomp = nullptr;  // for a spec without linux.seccomp; null: none
+    // Called with the container's pid once its namespaces, id maps and cgroups exist (createRuntime hooks).
+    std::function<void(pid_t)> before_start;
+    // process.terminal: receives the pseudo-terminal's master (for the console socket). Throwing stops it.
+    std::function<void(UniqueFd)> on_terminal;
+};
+
+struct CreatedProcess {
+    pid_t pid = 0;
+    std::vector<std::string> cgroup_directories;  // the container's own cgroups
+    std::vector<std::string> cgroups_created;     // every directory made for them, parents first
+};
+
+// Creates the container of `spec` and returns once its process waits for start; its cgroups are left to
+// remove_cgroups(). Throws Error as run_container does, the process killed and its cgroups removed.
+CreatedProcess create_waiting_container(const nlohmann::json& spec, const std::string& bundle_dir,
+                                        const CreateOptions& options);
+
+// Waits for a child of the caller (a container created by it), forwarding SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+// SIGUSR1 and SIGUSR2 to it when asked; its exit status (128+signal).
+int wait_for_container(pid_t pid, bool forward_signals);
+
 int exec_in_namespaces(const nlohmann::json& spec, const std::string& bundle_dir, const ExecutorOptions& options,
                        const std::function<void()>& join);
 

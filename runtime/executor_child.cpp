@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -37,9 +38,11 @@ constexpr int max_path = PATH_MAX;
     report.step = static_cast<std::int32_t>(step);
     report.index = static_cast<std::int32_t>(index);
     report.error = error;
-    while (::write(report_fd, &report, sizeof report) < 0 && errno == EINTR) {
+    // MSG_NOSIGNAL: after `start` the runtime that created the container is gone, and no SIGPIPE must hide the
+    // status below.
+    while (::send(report_fd, &report, sizeof report, MSG_NOSIGNAL) < 0 && errno == EINTR) {
     }
-    ::_exit(125);
+    ::_exit(step == ChildStep::exec ? exec_failure_status(error) : 125);
 }
 
 // Copies `text` into `buffer` (always terminated); false when it does not fit.
@@ -343,12 +346,15 @@ void reset_signals(int report_fd) noexcept {
 
 // Marks every descriptor but 0, 1 and 2 close-on-exec (the report socket is already): nothing of berth's is
 // inherited by the container (runc's CVE-2024-21626).
-void close_inherited_fds(int report_fd) noexcept {
-    if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+// Descriptors 3 .. 3+preserve_fds-1 stay open for the process (--preserve-fds).
+void close_inherited_fds(int report_fd, int preserve_fds) noexcept {
+    unsigned first = 3U + static_cast<unsigned>(preserve_fds > 0 ? preserve_fds : 0);
+    for (unsigned fd = 3; fd < first; ++fd) ::fcntl(static_cast<int>(fd), F_SETFD, 0);
+    if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) fail(report_fd, ChildStep::close_fds, 0, errno);
     rlim_t end = limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > (1 << 20) ? (1 << 20) : limit.rlim_cur;
-    for (rlim_t fd = 3; fd < end; ++fd) ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+    for (rlim_t fd = first; fd < end; ++fd) ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
 }
 
 void load_seccomp(const ContainerPlan& plan, int report_fd) noexcept {
@@ -395,6 +401,64 @@ void load_seccomp(const ContainerPlan& plan, int report_fd) noexcept {
     fail(report_fd, ChildStep::exec, 0, denied ? EACCES : ENOENT);
 }
 
+// Whether the command exec_command would run exists and is executable, without running it: a created
+// container reports a missing command to `create`, as runc does. 0 or the errno exec_command would report.
+int check_command(const ContainerPlan& plan) noexcept {
+    const char* command = plan.argv[0];
+    if (std::strchr(command, '/')) return ::access(command, X_OK) == 0 ? 0 : errno;
+    std::size_t command_length = std::strlen(command);
+    bool denied = false;
+    const char* cursor = plan.search_path.c_str();
+    char candidate[max_path];
+    for (;;) {
+        const char* end = std::strchr(cursor, ':');
+        std::size_t length = end ? static_cast<std::size_t>(end - cursor) : std::strlen(cursor);
+        if (length == 0) {
+            candidate[0] = '.';
+            length = 1;
+        } else if (length + command_length + 2 <= sizeof candidate) {
+            std::memcpy(candidate, cursor, length);
+        } else {
+            length = 0;
+        }
+        if (length != 0 && length + command_length + 2 <= sizeof candidate) {
+            candidate[length] = '/';
+            std::memcpy(candidate + length + 1, command, command_length + 1);
+            struct stat info {};
+            if (::stat(candidate, &info) == 0 && S_ISREG(info.st_mode)) {
+                if (::access(candidate, X_OK) == 0) return 0;
+                denied = true;
+            }
+        }
+        if (!end) break;
+        cursor = end + 1;
+    }
+    return denied ? EACCES : ENOENT;
+}
+
+// A created container: tells the runtime it is ready, then waits until `start` writes to the exec FIFO.
+void wait_for_start(const ContainerPlan& plan, int report_fd) noexcept {
+    if (int error = check_command(plan)) fail(report_fd, ChildStep::exec, 0, error);
+    ChildReport ready;
+    ready.step = static_cast<std::int32_t>(ChildStep::ready);
+    while (::send(report_fd, &ready, sizeof ready, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+    }
+    for (;;) {
+        pollfd waiting{plan.start_fifo_fd, POLLIN, 0};
+        int ready_count = ::poll(&waiting, 1, -1);
+        if (ready_count < 0 && errno == EINTR) continue;
+        if (ready_count < 0) fail(report_fd, ChildStep::wait_for_start, 0, errno);
+        char go = 0;
+        ssize_t got = ::read(plan.start_fifo_fd, &go, 1);
+        if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (got == 1) break;
+        // A writer came and went without a byte: not a start.
+        if (got == 0) ::_exit(125);
+        fail(report_fd, ChildStep::wait_for_start, 0, errno);
+    }
+    ::close(plan.start_fifo_fd);
+}
+
 }  // namespace
 
 unsigned long locked_mount_flags(const char* path) noexcept {
@@ -439,7 +503,8 @@ unsigned long locked_mount_flags(const char* path) noexcept {
     ::umask(plan.umask);
     if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         fail(report_fd, ChildStep::no_new_privs, 0, errno);
-    close_inherited_fds(report_fd);
+    close_inherited_fds(report_fd, plan.preserve_fds);
+    if (plan.start_fifo_fd >= 0) wait_for_start(plan, report_fd);
     if (plan.no_new_privileges) load_seccomp(plan, report_fd);
     exec_command(plan, report_fd);
 }
@@ -491,10 +556,16 @@ void run_child(const ContainerPlan& plan, int report_fd) noexcept {
         // pivot_root(".", "."): the old root ends up on top of the new one and is detached at once.
         if (::fchdir(root) != 0) fail(report_fd, ChildStep::pivot_root, 0, errno);
     }
-    if (::syscall(SYS_pivot_root, ".", ".") != 0) fail(report_fd, ChildStep::pivot_root, 0, errno);
-    if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0)
-        fail(report_fd, ChildStep::pivot_root, 0, errno);
-    if (::umount2(".", MNT_DETACH) != 0) fail(report_fd, ChildStep::pivot_root, 0, errno);
+    if (plan.no_pivot) {
+        // A root that cannot be pivoted (a ramfs): move the rootfs over / and chroot into it, as runc does.
+        if (::mount(".", "/", nullptr, MS_MOVE, nullptr) != 0) fail(report_fd, ChildStep::move_root, 0, errno);
+        if (::chroot(".") != 0) fail(report_fd, ChildStep::move_root, 0, errno);
+    } else {
+        if (::syscall(SYS_pivot_root, ".", ".") != 0) fail(report_fd, ChildStep::pivot_root, 0, errno);
+        if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0)
+            fail(report_fd, ChildStep::pivot_root, 0, errno);
+        if (::umount2(".", MNT_DETACH) != 0) fail(report_fd, ChildStep::pivot_root, 0, errno);
+    }
     if (::chdir("/") != 0) fail(report_fd, ChildStep::pivot_root, 0, errno);
 
     for (std::size_t index = 0; index < plan.sysctls.size(); ++index) write_sysctl(plan, index, report_fd);

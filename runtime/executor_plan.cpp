@@ -451,6 +451,9 @@ std::string ContainerPlan::step_description(const ChildReport& report) const {
             case ChildStep::close_fds: return "close inherited file descriptors";
             case ChildStep::seccomp: return "load the seccomp filter";
             case ChildStep::exec: return "exec " + args.front();
+            case ChildStep::move_root: return "move the rootfs " + rootfs + " onto /";
+            case ChildStep::wait_for_start: return "wait for start on the exec FIFO";
+            case ChildStep::ready: return "ready";
         }
     } catch (const std::out_of_range&) {
     }

@@ -125,6 +125,9 @@ enum class ChildStep : std::int32_t {
     close_fds,
     seccomp,
     exec,
+    move_root,  // --no-pivot: move the rootfs onto / and chroot
+    wait_for_start,
+    ready,  // not a failure: a created container waits for `start` (CreateOptions, executor.hpp)
 };
 
 // What the child writes to the parent when a step fails; the socket closes on a successful execve. With a
@@ -179,6 +182,13 @@ struct ContainerPlan {
     std::optional<PreparedCapabilities> capabilities;
     std::vector<sock_filter> seccomp_program;  // empty: no filter
     unsigned seccomp_flags = 0;
+
+    // A created container (berth-runtime create): the read end of its exec FIFO, on which the process waits for
+    // `start` once everything but the execve is done; -1 runs at once. Descriptors 3 .. 3+preserve_fds-1 are
+    // passed to the process; no_pivot moves the rootfs onto / and chroots instead of pivot_root.
+    int start_fifo_fd = -1;
+    int preserve_fds = 0;
+    bool no_pivot = false;
 
     std::vector<std::string> args;
     std::vector<std::string> env;

@@ -44,7 +44,8 @@ DEMO_PACKAGES=(
 )
 # What the tests need: GoogleTest, pytest, a real registry, busybox for test images,
 # the shells and man for completion and man-page tests, the runtime-spec schema and a validator for it, ip for
-# the network tests, systemd-analyze for generated units.
+# the network tests, systemd-analyze for generated units, runc and conmon beside berth-runtime (runc's errors on
+# the same bundle; Podman driving berth-runtime through conmon).
 TEST_PACKAGES=(
   libgtest-dev
   libgmock-dev
@@ -72,6 +73,8 @@ TEST_PACKAGES=(
   skopeo
   podman
   systemd
+  runc
+  conmon
 )
 
 as_root() {

@@ -127,7 +127,7 @@ class Bundle:
         path.chmod(0o644)
 
     def runtime_argv(self, *options: str) -> list[str]:
-        return [str(self.binaries / "berth-runtime"), "run", *options, str(self.dir)]
+        return [str(self.binaries / "berth-runtime"), "run-bundle", *options, str(self.dir)]
 
     def run(self, *command: str, flags=(), options=(), patch=None) -> Result:
         spec = self.spec(*command, flags=flags)

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace berth::engine {
+namespace berth::runtime {
 
 // The start time field (22) of a /proc/PID/stat text, in clock ticks since boot; nothing when malformed.
 std::optional<uint64_t> parse_stat_start_time(std::string_view stat_text);
@@ -23,4 +23,4 @@ std::string current_boot_id();
 // Whether `pid` is still the process that started at `start_time` in boot `boot_id`.
 bool same_process_alive(pid_t pid, uint64_t start_time, const std::string& boot_id);
 
-}  // namespace berth::engine
+}  // namespace berth::runtime

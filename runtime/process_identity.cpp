@@ -1,9 +1,9 @@
-#include "engine/process_identity.hpp"
+#include "runtime/process_identity.hpp"
 
 #include "common/files.hpp"
 #include "common/strings.hpp"
 
-namespace berth::engine {
+namespace berth::runtime {
 
 std::optional<uint64_t> parse_stat_start_time(std::string_view stat_text) {
     // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so count fields after the last ')'.
@@ -57,4 +57,4 @@ bool same_process_alive(pid_t pid, uint64_t start_time, const std::string& boot_
     return now && *now == start_time;
 }
 
-}  // namespace berth::engine
+}  // namespace berth::runtime
