@@ -45,7 +45,7 @@ DEMO_PACKAGES=(
 # What the tests need: GoogleTest, pytest, a real registry, busybox for test images,
 # the shells and man for completion and man-page tests, the runtime-spec schema and a validator for it, ip for
 # the network tests, systemd-analyze for generated units, runc and conmon beside berth-runtime (runc's errors on
-# the same bundle; Podman driving berth-runtime through conmon).
+# the same bundle; Podman through conmon and containerd through its shim driving berth-runtime).
 TEST_PACKAGES=(
   libgtest-dev
   libgmock-dev
@@ -75,6 +75,7 @@ TEST_PACKAGES=(
   systemd
   runc
   conmon
+  containerd
 )
 
 as_root() {

@@ -258,3 +258,39 @@ def test_podman_runs_a_container_with_berth_runtime(podman_dirs, shared_registry
     assert failed.returncode == 7, failed.stderr
     left = subprocess.run([*podman, "ps", "-aq"], capture_output=True, text=True, timeout=60)
     assert left.stdout == ""
+
+
+CONTAINERD_SCRIPT = r"""
+set -e
+# containerd and its shims keep sockets and FIFOs in /run/containerd: a /run of this mount namespace's own.
+mount -t tmpfs tmpfs /run
+cd "$DIR"
+containerd --config "$DIR/config.toml" > "$DIR/containerd.log" 2>&1 &
+trap 'kill $! 2>/dev/null; wait' EXIT
+for i in $(seq 100); do [ -S "$DIR/c.sock" ] && break; sleep 0.1; done
+ctr="ctr --address $DIR/c.sock --namespace b48"
+$ctr images pull --plain-http "$IMAGE" > /dev/null
+$ctr run --rm --runc-binary "$RUNTIME" --runc-root "$DIR/runc" "$IMAGE" ctr-run echo hi
+"""
+
+
+def test_containerd_runs_a_container_with_berth_runtime(shared_registry, tmp_path):
+    if not shutil.which("containerd") or not shutil.which("ctr"):
+        pytest.skip("containerd is not installed")
+    (tmp_path / "config.toml").write_text(f"""version = 2
+root = "{tmp_path}/root"
+state = "{tmp_path}/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "{tmp_path}/c.sock"
+[ttrpc]
+  address = "{tmp_path}/c.sock.ttrpc"
+[debug]
+  address = "{tmp_path}/d.sock"
+""")
+    env = {**os.environ, "DIR": str(tmp_path), "IMAGE": shared_registry.reference("busybox"),
+           "RUNTIME": str(runtime_binary())}
+    result = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", CONTAINERD_SCRIPT],
+                            capture_output=True, text=True, timeout=120, env=env)
+    log = (tmp_path / "containerd.log").read_text() if (tmp_path / "containerd.log").exists() else ""
+    assert (result.returncode, result.stdout) == (0, "hi\n"), result.stderr + log[-2000:]
