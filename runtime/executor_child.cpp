@@ -538,6 +538,9 @@ void run_child(const ContainerPlan& plan, int report_fd) noexcept {
 
     if (::mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) != 0)
         fail(report_fd, ChildStep::make_private, 0, errno);
+    if (!plan.rootfs_parent_mount.empty() &&
+        ::mount(nullptr, plan.rootfs_parent_mount.c_str(), nullptr, MS_PRIVATE, nullptr) != 0)
+        fail(report_fd, ChildStep::make_private, 0, errno);
     if (!plan.overlay_data.empty()) {
         if (::chdir(plan.overlay_base_dir.c_str()) != 0 ||
             ::mount("overlay", plan.rootfs.c_str(), "overlay", 0, plan.overlay_data.c_str()) != 0)
@@ -567,6 +570,8 @@ void run_child(const ContainerPlan& plan, int report_fd) noexcept {
         if (::umount2(".", MNT_DETACH) != 0) fail(report_fd, ChildStep::pivot_root, 0, errno);
     }
     if (::chdir("/") != 0) fail(report_fd, ChildStep::pivot_root, 0, errno);
+    if (plan.root_propagation_given && ::mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) != 0)
+        fail(report_fd, ChildStep::make_private, 0, errno);
 
     for (std::size_t index = 0; index < plan.sysctls.size(); ++index) write_sysctl(plan, index, report_fd);
     for (std::size_t index = 0; index < plan.readonly_paths.size(); ++index) readonly_path(plan, index, report_fd);

@@ -14,7 +14,9 @@
 #include <map>
 
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "common/log.hpp"
+#include "common/strings.hpp"
 #include "runtime/executor_plan.hpp"
 #include "runtime/spec_defaults.hpp"
 
@@ -460,6 +462,29 @@ std::string ContainerPlan::step_description(const ChildReport& report) const {
     return "step " + std::to_string(report.step);
 }
 
+namespace {
+
+std::string parent_directory_of(const std::string& path) {
+    auto slash = path.find_last_of('/');
+    return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
+// The mount point of the mount holding `path` (the longest mount point of /proc/self/mountinfo above it).
+std::string mount_point_of(const std::string& path) {
+    std::string best = "/";
+    auto text = read_file_if_exists("/proc/self/mountinfo").value_or("");
+    for (const auto& line : split(text, '\n')) {
+        auto fields = split(line, ' ');
+        if (fields.size() < 5) continue;
+        const std::string& point = fields[4];
+        bool above = path == point || (path.rfind(point, 0) == 0 && (point == "/" || path[point.size()] == '/'));
+        if (above && point.size() > best.size()) best = point;
+    }
+    return best;
+}
+
+}  // namespace
+
 ContainerPlan prepare_plan(const nlohmann::json& spec, const std::string& bundle_dir, const PlanContext& context) {
     if (!spec.is_object()) throw Error("config.json: not a JSON object");
     ContainerPlan plan;
@@ -490,6 +515,9 @@ ContainerPlan prepare_plan(const nlohmann::json& spec, const std::string& bundle
         if (options.propagation == 0)
             throw Error("config.json: linux.rootfsPropagation: unknown propagation \"" + propagation + "\"");
         plan.root_propagation = options.propagation;
+        plan.root_propagation_given = true;
+        if (options.propagation & MS_SHARED)
+            plan.rootfs_parent_mount = mount_point_of(parent_directory_of(plan.rootfs));
     }
 
     bool network_namespace = (plan.clone_flags & CLONE_NEWNET) != 0;

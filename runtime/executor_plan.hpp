@@ -154,6 +154,10 @@ struct ContainerPlan {
     std::string overlay_data;
     bool readonly_root = false;
     unsigned long root_propagation = 0;  // MS_REC|MS_PRIVATE unless linux.rootfsPropagation says otherwise
+    // linux.rootfsPropagation given: applied to the new root after pivot_root too (as runc does). A shared one
+    // leaves the mount holding the rootfs shared, which pivot_root refuses: that mount is made private first.
+    bool root_propagation_given = false;
+    std::string rootfs_parent_mount;
     std::vector<MountStep> mounts;
     bool bind_devices = false;  // rootless or in a user namespace: bind the host's nodes
     std::vector<DeviceStep> devices;

@@ -191,9 +191,9 @@ CreatedContainer oci_create(const CreateRequest& request) {
     options.before_start = [&](pid_t pid) {
         ContainerState creating = state;
         creating.pid = pid;
-        json document = state_document(creating, ContainerStatus::creating);
-        run_hooks(state.hooks, "prestart", document);
-        run_hooks(state.hooks, "createRuntime", document);
+        // prestart (deprecated) hooks see the container as created, as runtime-tools' suite expects.
+        run_hooks(state.hooks, "prestart", state_document(creating, ContainerStatus::created));
+        run_hooks(state.hooks, "createRuntime", state_document(creating, ContainerStatus::creating));
     };
     CreatedContainer created;
     options.on_terminal = [&](UniqueFd master) {

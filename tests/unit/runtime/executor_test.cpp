@@ -296,5 +296,27 @@ TEST(ExecutorStatus, ExecFailures) {
     EXPECT_EQ(exec_failure_status(ENOEXEC), exit_cannot_invoke);
 }
 
+TEST_F(ExecutorPlanTest, SharedRootPropagationMakesTheRootfsMountPrivateAndIsAppliedAgain) {
+    auto plan = prepare_plan(spec(), dir_->path(), root_context());
+    EXPECT_EQ(plan.root_propagation, static_cast<unsigned long>(MS_REC | MS_PRIVATE));
+    EXPECT_FALSE(plan.root_propagation_given);
+    EXPECT_TRUE(plan.rootfs_parent_mount.empty());
+
+    auto document = spec();
+    document["linux"]["rootfsPropagation"] = "shared";
+    plan = prepare_plan(document, dir_->path(), root_context());
+    EXPECT_EQ(plan.root_propagation, static_cast<unsigned long>(MS_SHARED));
+    EXPECT_TRUE(plan.root_propagation_given);
+    // The mount holding the bundle (/tmp's or /): pivot_root refuses a shared one.
+    ASSERT_FALSE(plan.rootfs_parent_mount.empty());
+    EXPECT_EQ((dir_->path() + "/").rfind(plan.rootfs_parent_mount == "/" ? "/" : plan.rootfs_parent_mount + "/", 0),
+              0u);
+
+    document["linux"]["rootfsPropagation"] = "rslave";
+    plan = prepare_plan(document, dir_->path(), root_context());
+    EXPECT_TRUE(plan.root_propagation_given);
+    EXPECT_TRUE(plan.rootfs_parent_mount.empty());
+}
+
 }  // namespace
 }  // namespace berth::runtime
