@@ -200,7 +200,7 @@ using ChildMain = void (*)(const ContainerPlan&, int) noexcept;
 // Clones the process of `plan` with `clone_flags`, has `prepare` set it up from outside (id maps, cgroups), lets it
 // go, attends it (its terminal, its start-up report), calls `on_start` once it runs, and returns its status.
 int launch(const ContainerPlan& plan, unsigned long clone_flags, ChildMain child_main,
-           const std::function<void(pid_t)>& prepare, const std::function<void(pid_t)>& on_start) {
+           const std::function<void(pid_t)>& prepare, const std::function<void(pid_t)>& on_start, bool wait = true) {
     int sockets[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0)
         throw_last_errno("create container: socketpair");
@@ -257,6 +257,7 @@ int launch(const ContainerPlan& plan, unsigned long clone_flags, ChildMain child
         throw;
     }
     deferred.reset();
+    if (!wait && !failed) return 0;  // left running: its parent's parent (a subreaper) reaps it
     int status = wait_for(child);
     if (failed) throw_child_failure(plan, report);
     return exit_status_from_wait(status);
@@ -381,7 +382,7 @@ int exec_in_namespaces(const nlohmann::json& spec, const std::string& bundle_dir
                        const std::function<void()>& join) {
     ContainerPlan plan = plan_for(spec, bundle_dir, options, nullptr);
     join();
-    return launch(plan, 0, run_exec_child, {}, options.on_start);
+    return launch(plan, 0, run_exec_child, {}, options.on_start, options.wait);
 }
 
 }  // namespace berth::runtime

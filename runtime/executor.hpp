@@ -36,6 +36,8 @@ struct ExecutorOptions {
     bool forward_signals = true;
     // Called with the container's pid once its command is running (after a successful execve).
     std::function<void(pid_t)> on_start;
+    // exec_in_namespaces: false returns 0 once the process runs, without waiting for it (berth-runtime exec -d).
+    bool wait = true;
     // Names the container's cgroup (berth-<id>, below the runtime's own) when the spec has no linux.cgroupsPath;
     // "": the runtime's pid.
     std::string container_id;

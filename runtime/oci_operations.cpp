@@ -23,6 +23,7 @@
 #include "runtime/container_state.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/hooks.hpp"
+#include "runtime/namespace_join.hpp"
 #include "runtime/process_identity.hpp"
 #include "runtime/seccomp_filter.hpp"
 #include "runtime/terminal_relay.hpp"
@@ -306,6 +307,75 @@ int oci_run(const CreateRequest& request, bool detach) {
     }
     oci_delete(request.root, request.id, true);
     return status;
+}
+
+namespace {
+
+void set_env(json& env, const std::string& assignment) {
+    std::string key = assignment.substr(0, assignment.find('='));
+    for (auto& entry : env)
+        if (entry.is_string() && entry.get<std::string>().rfind(key + "=", 0) == 0) {
+            entry = assignment;
+            return;
+        }
+    env.push_back(assignment);
+}
+
+json exec_process(const ExecRequest& request, const json& spec) {
+    if (!request.process_file.empty()) {
+        auto process = json::parse(read_file(request.process_file), nullptr, false);
+        if (process.is_discarded() || !process.is_object()) throw Error(request.process_file + ": malformed JSON");
+        return process;
+    }
+    json process = spec.contains("process") ? spec["process"] : json::object();
+    if (request.args.empty()) throw Error("exec: the command is missing");
+    process["args"] = request.args;
+    process["terminal"] = request.tty;
+    process.erase("consoleSize");
+    if (!request.cwd.empty()) process["cwd"] = request.cwd;
+    if (!process.contains("env") || !process["env"].is_array()) process["env"] = json::array();
+    for (const auto& assignment : request.env) set_env(process["env"], assignment);
+    if (!request.user.empty()) {
+        auto parts = split(request.user, ':');
+        auto uid = parse_unsigned(parts[0]);
+        auto gid = parts.size() > 1 ? parse_unsigned(parts[1]) : std::optional<unsigned long long>(0);
+        if (!uid || !gid || parts.size() > 2) throw Error("exec: invalid --user \"" + request.user + "\": uid[:gid]");
+        process["user"] = {{"uid", *uid}, {"gid", *gid}};
+    }
+    for (const auto& cap : request.caps)
+        for (const char* set : {"bounding", "effective", "permitted", "inheritable", "ambient"})
+            process["capabilities"][set].push_back(cap);
+    return process;
+}
+
+}  // namespace
+
+int oci_exec(const ExecRequest& request) {
+    ContainerState state = read_container_state(request.root, request.id);
+    if (current_status(request.root, state) != ContainerStatus::running)
+        throw Error("cannot exec in a stopped container");
+    json spec = read_spec(state.bundle);
+    spec["process"] = exec_process(request, spec);
+    if (request.detach && spec["process"].value("terminal", false))
+        throw Error("exec: --tty with --detach is not supported");
+    ExecutorOptions options;
+    options.wait = !request.detach;
+    options.forward_signals = !request.detach;
+    // Opened before the process joins the container's mount namespace, where the path means nothing.
+    UniqueFd pid_fd;
+    if (!request.pid_file.empty()) {
+        pid_fd.reset(::open(request.pid_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        if (!pid_fd) throw_last_errno("open the pid file " + request.pid_file);
+    }
+    options.on_start = [&](pid_t pid) {
+        if (!pid_fd) return;
+        std::string text = std::to_string(pid);
+        if (::write(pid_fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+            throw_last_errno("write the pid file " + request.pid_file);
+        pid_fd.reset();
+    };
+    pid_t target = state.pid;
+    return exec_in_namespaces(spec, state.bundle, options, [target] { join_namespaces(target); });
 }
 
 std::vector<json> oci_list(const std::string& root) {

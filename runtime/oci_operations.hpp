@@ -55,6 +55,24 @@ void oci_delete(const std::string& root, const std::string& id, bool force);
 // deletes it, and returns its exit status.
 int oci_run(const CreateRequest& request, bool detach);
 
+struct ExecRequest {
+    std::string root;
+    std::string id;
+    std::string process_file;       // a runtime-spec process (JSON); else the bundle's with the flags below
+    std::vector<std::string> args;  // the command
+    bool tty = false;
+    bool detach = false;  // return once the process runs; pid_file names it
+    std::string pid_file;
+    std::string cwd;
+    std::vector<std::string> env;   // KEY=VALUE, replacing the bundle's KEY
+    std::string user;               // uid[:gid]
+    std::vector<std::string> caps;  // added to every capability set
+};
+
+// Runs another process in a running container (its namespaces and cgroups, the bundle's seccomp filter);
+// without detach waits for it and returns its exit status.
+int oci_exec(const ExecRequest& request);
+
 // The state documents of every container, by id.
 std::vector<nlohmann::json> oci_list(const std::string& root);
 

@@ -38,8 +38,9 @@ struct Flag {
 };
 
 struct Parsed {
-    std::map<std::string, std::string> values;  // by the first name, without dashes
-    std::set<std::string> set;                  // flags given (booleans and values)
+    std::map<std::string, std::string> values;              // by the first name, without dashes (the last one given)
+    std::map<std::string, std::vector<std::string>> lists;  // every value of a repeated flag
+    std::set<std::string> set;                              // flags given (booleans and values)
     std::vector<std::string> arguments;
     bool has(const std::string& name) const { return set.count(name) != 0; }
     std::string value(const std::string& name, const std::string& fallback = "") const {
@@ -105,6 +106,7 @@ Parsed parse_flags(const std::vector<std::string>& words, std::size_t start, con
             if (index + 1 >= words.size()) throw Error("flag needs an argument: " + name);
             parsed.values[key] = words[++index];
         }
+        parsed.lists[key].push_back(parsed.values[key]);
     }
     return parsed;
 }
@@ -228,6 +230,45 @@ int command_delete(const Globals& globals, const std::vector<std::string>& words
     require_arguments(parsed, "delete", 1);
     oci_delete(globals.root, parsed.arguments.front(), parsed.has("force"));
     return 0;
+}
+
+// exec [flags] ID COMMAND...: another process in a running container.
+int command_exec(const Globals& globals, const std::vector<std::string>& words, std::size_t start) {
+    Parsed parsed = parse_flags(words, start,
+                                {{{"--process", "-p"}, true},
+                                 {{"--tty", "-t"}, false},
+                                 {{"--detach", "-d"}, false},
+                                 {{"--pid-file"}, true},
+                                 {{"--cwd"}, true},
+                                 {{"--env", "-e"}, true},
+                                 {{"--user", "-u"}, true},
+                                 {{"--cap", "-c"}, true},
+                                 {{"--console-socket"}, true},
+                                 {{"--preserve-fds"}, true},
+                                 {{"--no-new-privs"}, false},
+                                 {{"--process-label"}, true},
+                                 {{"--apparmor"}, true}});
+    require_arguments(parsed, "exec", 1, false);
+    ExecRequest request;
+    request.root = globals.root;
+    request.id = parsed.arguments.front();
+    request.args.assign(parsed.arguments.begin() + 1, parsed.arguments.end());
+    request.process_file = parsed.value("process");
+    request.tty = parsed.has("tty");
+    request.detach = parsed.has("detach");
+    request.pid_file = parsed.value("pid-file");
+    request.cwd = parsed.value("cwd");
+    request.user = parsed.value("user");
+    if (auto found = parsed.lists.find("env"); found != parsed.lists.end()) request.env = found->second;
+    if (auto found = parsed.lists.find("cap"); found != parsed.lists.end()) request.caps = found->second;
+    if (parsed.has("console-socket")) throw Error("exec: --console-socket is not supported");
+    // runc: "exec failed: ..." with status 255 when the process cannot be started.
+    try {
+        return oci_exec(request);
+    } catch (const Error& error) {
+        globals.log.error(std::string("exec failed: ") + error.what());
+        return 255;
+    }
 }
 
 // runc's tabwriter: columns at least 12 wide, 3 spaces of padding.
@@ -427,6 +468,7 @@ constexpr const char* usage_text =
     "   ps        the processes of a container (--format table|json)\n"
     "   spec      write a starting config.json (--bundle, --rootless)\n"
     "   features  the runtime-spec features document\n"
+    "   exec      run another process in a running container\n"
     "   run-bundle  run a bundle in the foreground without a state directory (berth's)\n"
     "\n"
     "GLOBAL OPTIONS:\n"
@@ -471,15 +513,14 @@ int dispatch(Globals& globals, const std::vector<std::string>& words) {
     static const std::map<std::string, Command> commands = {
         {"create", command_create}, {"run", command_run},           {"start", command_start}, {"state", command_state},
         {"kill", command_kill},     {"delete", command_delete},     {"list", command_list},   {"ps", command_ps},
-        {"spec", command_spec},     {"features", command_features},
+        {"spec", command_spec},     {"features", command_features}, {"exec", command_exec},
     };
     if (auto found = commands.find(command); found != commands.end()) return found->second(globals, words, start);
     if (command == "help") {
         std::cout << usage_text;
         return 0;
     }
-    static const std::set<std::string> unsupported = {"checkpoint", "restore", "pause", "resume",
-                                                      "update",     "exec",    "events"};
+    static const std::set<std::string> unsupported = {"checkpoint", "restore", "pause", "resume", "update", "events"};
     if (unsupported.count(command)) throw Error("berth-runtime: " + command + " is not supported");
     throw Error("No help topic for '" + command + "'");
 }

@@ -294,3 +294,23 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
                             capture_output=True, text=True, timeout=120, env=env)
     log = (tmp_path / "containerd.log").read_text() if (tmp_path / "containerd.log").exists() else ""
     assert (result.returncode, result.stdout) == (0, "hi\n"), result.stderr + log[-2000:]
+
+
+def test_exec_runs_in_the_container(berth_runtime):
+    rt = berth_runtime
+    cid = unique_id("exec")
+    rt("run", "-d", cid)
+    result = rt("exec", "-e", "FOO=bar", "--cwd", "/tmp", "-u", "1000:1000", cid, "sh", "-c",
+                "echo $FOO $(pwd) $(id -u); exit 4", check=False)
+    assert (result.returncode, result.stdout) == (4, "bar /tmp 1000\n"), result.stderr
+    # The container's namespaces: its hostname (the spec's), its pid namespace (the first process is 1).
+    assert rt("exec", cid, "hostname").stdout == "berth-runtime\n"
+    assert rt("exec", cid, "cat", "/proc/1/cmdline").stdout == "sleep\x00300\x00"
+    pid_file = rt.base / "exec.pid"
+    rt("exec", "-d", "--pid-file", str(pid_file), cid, "sleep", "300")
+    pid = int(pid_file.read_text())
+    assert pid in json.loads(rt("ps", "--format", "json", cid).stdout)
+    missing = rt("exec", cid, "nosuch", check=False)
+    assert missing.returncode == 255 and "exec failed" in missing.stderr and "nosuch" in missing.stderr
+    rt("delete", "--force", cid)
+    assert rt("exec", cid, "true", check=False).returncode == 255
