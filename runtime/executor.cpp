@@ -155,9 +155,20 @@ bool receive_terminal(int fd, ChildReport& report, UniqueFd& master) {
 // process.terminal: relays the container's pseudo-terminal until the container exits. Whether it failed to
 // start (then `report` says where).
 bool attend_terminal(int fd, pid_t child, const ContainerPlan& plan, ChildReport& report,
-                     const std::function<void()>& on_terminal) {
+                     const std::function<void()>& on_terminal, const std::function<void(UniqueFd)>& hand_off) {
     UniqueFd master;
     if (!receive_terminal(fd, report, master)) return true;
+    if (hand_off) {
+        // Someone else's terminal to relay (a console socket): sized, handed over, not relayed here.
+        winsize size = plan.console_size.value_or(winsize{24, 80, 0, 0});
+        ::ioctl(master.get(), TIOCSWINSZ, &size);
+        hand_off(std::move(master));
+        const char sized = 1;
+        if (::send(fd, &sized, 1, MSG_NOSIGNAL) != 1) throw_last_errno("create container: size the pseudo-terminal");
+        bool failed = read_report(fd, report);
+        if (!failed) on_terminal();
+        return failed;
+    }
     if (!copy_window_size(STDIN_FILENO, master.get()) && !copy_window_size(STDOUT_FILENO, master.get())) {
         // No terminal to copy (a detached container's monitor): the spec's size, else the classic 24x80.
         winsize size = plan.console_size.value_or(winsize{24, 80, 0, 0});
@@ -200,7 +211,8 @@ using ChildMain = void (*)(const ContainerPlan&, int) noexcept;
 // Clones the process of `plan` with `clone_flags`, has `prepare` set it up from outside (id maps, cgroups), lets it
 // go, attends it (its terminal, its start-up report), calls `on_start` once it runs, and returns its status.
 int launch(const ContainerPlan& plan, unsigned long clone_flags, ChildMain child_main,
-           const std::function<void(pid_t)>& prepare, const std::function<void(pid_t)>& on_start, bool wait = true) {
+           const std::function<void(pid_t)>& prepare, const std::function<void(pid_t)>& on_start, bool wait = true,
+           const std::function<void(UniqueFd)>& hand_off_terminal = {}) {
     int sockets[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0)
         throw_last_errno("create container: socketpair");
@@ -247,7 +259,7 @@ int launch(const ContainerPlan& plan, unsigned long clone_flags, ChildMain child
     };
     try {
         if (plan.terminal) {
-            failed = attend_terminal(parent_end.get(), child, plan, report, started_now);
+            failed = attend_terminal(parent_end.get(), child, plan, report, started_now, hand_off_terminal);
         } else {
             failed = read_report(parent_end.get(), report);
             if (!failed) started_now();
@@ -382,7 +394,7 @@ int exec_in_namespaces(const nlohmann::json& spec, const std::string& bundle_dir
                        const std::function<void()>& join) {
     ContainerPlan plan = plan_for(spec, bundle_dir, options, nullptr);
     join();
-    return launch(plan, 0, run_exec_child, {}, options.on_start, options.wait);
+    return launch(plan, 0, run_exec_child, {}, options.on_start, options.wait, options.on_terminal);
 }
 
 }  // namespace berth::runtime

@@ -38,6 +38,9 @@ struct ExecutorOptions {
     std::function<void(pid_t)> on_start;
     // exec_in_namespaces: false returns 0 once the process runs, without waiting for it (berth-runtime exec -d).
     bool wait = true;
+    // exec_in_namespaces with process.terminal: receives the pseudo-terminal's master instead of a relay here
+    // (a console socket).
+    std::function<void(UniqueFd)> on_terminal;
     // Names the container's cgroup (berth-<id>, below the runtime's own) when the spec has no linux.cgroupsPath;
     // "": the runtime's pid.
     std::string container_id;

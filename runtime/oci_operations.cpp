@@ -81,8 +81,8 @@ std::string owner_name(bool rootless) {
     return std::to_string(::geteuid());
 }
 
-// Sends the pseudo-terminal's master to the console socket, as runc does (one message with SCM_RIGHTS).
-void send_to_console_socket(const std::string& path, int master) {
+// The console socket a terminal's master goes to, connected (before an exec joins the container's mounts).
+UniqueFd connect_console_socket(const std::string& path) {
     UniqueFd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!socket) throw_last_errno("console socket " + path);
     sockaddr_un address{};
@@ -91,6 +91,11 @@ void send_to_console_socket(const std::string& path, int master) {
     std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
     if (::connect(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
         throw_last_errno("connect to the console socket " + path);
+    return socket;
+}
+
+// Sends the pseudo-terminal's master over the console socket, as runc does (one message with SCM_RIGHTS).
+void send_terminal(int socket, int master) {
     char name[] = "/dev/ptmx";
     iovec data{name, sizeof name - 1};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
@@ -104,8 +109,13 @@ void send_to_console_socket(const std::string& path, int master) {
     header->cmsg_type = SCM_RIGHTS;
     header->cmsg_len = CMSG_LEN(sizeof(int));
     std::memcpy(CMSG_DATA(header), &master, sizeof master);
-    while (::sendmsg(socket.get(), &message, MSG_NOSIGNAL) < 0)
-        if (errno != EINTR) throw_last_errno("send the terminal to the console socket " + path);
+    while (::sendmsg(socket, &message, MSG_NOSIGNAL) < 0)
+        if (errno != EINTR) throw_last_errno("send the terminal to the console socket");
+}
+
+void send_to_console_socket(const std::string& path, int master) {
+    UniqueFd socket = connect_console_socket(path);
+    send_terminal(socket.get(), master);
 }
 
 json hooks_of(const json& spec) {
@@ -356,8 +366,9 @@ int oci_exec(const ExecRequest& request) {
         throw Error("cannot exec in a stopped container");
     json spec = read_spec(state.bundle);
     spec["process"] = exec_process(request, spec);
-    if (request.detach && spec["process"].value("terminal", false))
-        throw Error("exec: --tty with --detach is not supported");
+    bool terminal = spec["process"].value("terminal", false);
+    if (request.detach && terminal && request.console_socket.empty())
+        throw Error("cannot allocate tty if runc will detach without setting console socket");
     ExecutorOptions options;
     options.wait = !request.detach;
     options.forward_signals = !request.detach;
@@ -374,6 +385,11 @@ int oci_exec(const ExecRequest& request) {
             throw_last_errno("write the pid file " + request.pid_file);
         pid_fd.reset();
     };
+    UniqueFd console;
+    if (terminal && !request.console_socket.empty()) {
+        console = connect_console_socket(request.console_socket);
+        options.on_terminal = [&](UniqueFd master) { send_terminal(console.get(), master.get()); };
+    }
     pid_t target = state.pid;
     return exec_in_namespaces(spec, state.bundle, options, [target] { join_namespaces(target); });
 }

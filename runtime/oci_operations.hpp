@@ -67,6 +67,7 @@ struct ExecRequest {
     std::vector<std::string> env;   // KEY=VALUE, replacing the bundle's KEY
     std::string user;               // uid[:gid]
     std::vector<std::string> caps;  // added to every capability set
+    std::string console_socket;     // with a terminal: where its master goes (else relayed here)
 };
 
 // Runs another process in a running container (its namespaces and cgroups, the bundle's seccomp filter);

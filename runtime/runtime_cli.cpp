@@ -261,7 +261,7 @@ int command_exec(const Globals& globals, const std::vector<std::string>& words, 
     request.user = parsed.value("user");
     if (auto found = parsed.lists.find("env"); found != parsed.lists.end()) request.env = found->second;
     if (auto found = parsed.lists.find("cap"); found != parsed.lists.end()) request.caps = found->second;
-    if (parsed.has("console-socket")) throw Error("exec: --console-socket is not supported");
+    request.console_socket = parsed.value("console-socket");
     // runc: "exec failed: ..." with status 255 when the process cannot be started.
     try {
         return oci_exec(request);

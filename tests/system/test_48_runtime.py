@@ -234,28 +234,40 @@ def test_features_and_spec(berth_runtime, tmp_path):
 
 
 @pytest.fixture
-def podman_dirs():
+def podman():
+    """Podman with storage of its own and berth-runtime as its runtime; its containers removed at the end."""
     if not shutil.which("podman") or not shutil.which("conmon"):
         pytest.skip("podman or conmon is not installed")
     # conmon's socket paths below the run root must stay short.
-    with tempfile.TemporaryDirectory(prefix="b48-") as directory:
-        yield Path(directory)
+    with tempfile.TemporaryDirectory(prefix="b48-", ignore_cleanup_errors=True) as directory:
+        command = ["podman", "--runtime", str(runtime_binary()), "--root", f"{directory}/root", "--runroot",
+                   f"{directory}/run", "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
+                   "--events-backend", "none"]
+        yield command
+        subprocess.run([*command, "rm", "-a", "-f", "-t", "0"], capture_output=True, timeout=120)
 
 
-def test_podman_runs_a_container_with_berth_runtime(podman_dirs, shared_registry):
-    podman = ["podman", "--runtime", str(runtime_binary()), "--root", str(podman_dirs / "root"),
-              "--runroot", str(podman_dirs / "run"), "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
-              "--events-backend", "none"]
+def test_podman_runs_a_container_with_berth_runtime(podman, shared_registry):
     image = shared_registry.reference("busybox")
     subprocess.run([*podman, "pull", "-q", "--tls-verify=false", image], check=True, capture_output=True,
                    timeout=120)
     # Limits the test host lets root set (without CAP_SYS_RESOURCE Podman's 1048576 fails with runc too).
-    run = [*podman, "run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit",
-           "nproc=1024:1024", image]
+    options = ["--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
+    run = [*podman, "run", "--rm", *options, image]
     result = subprocess.run([*run, "echo", "hi"], capture_output=True, text=True, timeout=120)
     assert (result.returncode, result.stdout) == (0, "hi\n"), result.stderr
     failed = subprocess.run([*run, "sh", "-c", "exit 7"], capture_output=True, text=True, timeout=120)
     assert failed.returncode == 7, failed.stderr
+    # run -d, exec (conmon: exec --detach --pid-file --process; with -t a console socket), stop, rm.
+    def podman_ok(*args):
+        done = subprocess.run([*podman, *args], capture_output=True, text=True, timeout=120)
+        return done.returncode, done.stdout
+    assert podman_ok("run", "-d", "--name", "w", *options, image, "sleep", "300")[0] == 0
+    assert podman_ok("exec", "w", "sh", "-c", "echo in; exit 3") == (3, "in\n")
+    status, output = podman_ok("exec", "-t", "w", "echo", "tty")
+    assert (status, output.replace("\r", "")) == (0, "tty\n")
+    assert podman_ok("stop", "-t", "1", "w") == (0, "w\n")
+    assert podman_ok("rm", "w") == (0, "w\n")
     left = subprocess.run([*podman, "ps", "-aq"], capture_output=True, text=True, timeout=60)
     assert left.stdout == ""
 
