@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <utility>
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
@@ -275,6 +276,33 @@ int launch(const ContainerPlan& plan, unsigned long clone_flags, ChildMain child
     return exit_status_from_wait(status);
 }
 
+// linux.namespaces with paths: their fds opened for the child, and a pid namespace joined by this process for
+// its next child (the clone); both undone when the object goes.
+class NamespaceJoins {
+public:
+    explicit NamespaceJoins(ContainerPlan& plan) : plan_(plan) {
+        for (auto& space : plan.joined_namespaces) {
+            space.fd = ::open(space.path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (space.fd < 0) throw_last_errno("create container: open the namespace " + space.path);
+            if (space.type != CLONE_NEWPID) continue;
+            own_pid_namespace_.reset(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+            if (::setns(space.fd, CLONE_NEWPID) != 0)
+                throw_last_errno("create container: join the pid namespace " + space.path);
+        }
+    }
+    NamespaceJoins(const NamespaceJoins&) = delete;
+    NamespaceJoins& operator=(const NamespaceJoins&) = delete;
+    ~NamespaceJoins() {
+        if (own_pid_namespace_) (void)::setns(own_pid_namespace_.get(), CLONE_NEWPID);
+        for (auto& space : plan_.joined_namespaces)
+            if (space.fd >= 0) ::close(std::exchange(space.fd, -1));
+    }
+
+private:
+    ContainerPlan& plan_;
+    UniqueFd own_pid_namespace_;
+};
+
 // The plan of a spec run with these options (the rootfs overlay only for a new container).
 ContainerPlan plan_for(const nlohmann::json& spec, const std::string& bundle_dir, const ExecutorOptions& options,
                        const OverlayRootfs* overlay) {
@@ -295,6 +323,7 @@ ContainerPlan plan_for(const nlohmann::json& spec, const std::string& bundle_dir
 int run_container(const nlohmann::json& spec, const std::string& bundle_dir, const ExecutorOptions& options) {
     bool host_root = ::geteuid() == 0;
     ContainerPlan plan = plan_for(spec, bundle_dir, options, options.overlay);
+    NamespaceJoins joins(plan);
     CgroupLimits cgroups =
         apply_resource_limits(plan.resources, plan.cgroups_path, default_cgroup_name(options), host_root);
     auto prepare = [&](pid_t child) {
@@ -319,6 +348,7 @@ CreatedProcess create_waiting_container(const nlohmann::json& spec, const std::s
     plan.start_fifo_fd = options.start_fifo_fd;
     plan.preserve_fds = options.preserve_fds;
     plan.no_pivot = options.no_pivot;
+    NamespaceJoins joins(plan);
     CgroupLimits cgroups = apply_resource_limits(plan.resources, plan.cgroups_path, options.container_id, host_root);
 
     int sockets[2];

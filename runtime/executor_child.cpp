@@ -528,6 +528,11 @@ void run_child(const ContainerPlan& plan, int report_fd) noexcept {
     while ((got = ::read(report_fd, &go, 1)) < 0 && errno == EINTR) {
     }
     if (got != 1) ::_exit(125);
+    for (std::size_t index = 0; index < plan.joined_namespaces.size(); ++index) {
+        const auto& space = plan.joined_namespaces[index];
+        if (space.type != CLONE_NEWPID && ::setns(space.fd, space.type) != 0)
+            fail(report_fd, ChildStep::join_namespace, index, errno);
+    }
     if (plan.user_namespace) {
         if (::setresgid(0, 0, 0) != 0) fail(report_fd, ChildStep::become_root, 0, errno);
         if (::setresuid(0, 0, 0) != 0) fail(report_fd, ChildStep::become_root, 0, errno);

@@ -93,8 +93,8 @@ void require_absolute(const std::string& path, const std::string& what) {
     if (path.empty() || path[0] != '/') throw Error("config.json: " + what + " \"" + path + "\": not an absolute path");
 }
 
-// Namespaces: CLONE_NEW* flags; joining one by path is not supported yet.
-int namespace_flags(const nlohmann::json& linux_section, bool& user_namespace) {
+// Namespaces: CLONE_NEW* flags for new ones; those with a path (but user) go to `joined` instead.
+int namespace_flags(const nlohmann::json& linux_section, bool& user_namespace, std::vector<JoinedNamespace>& joined) {
     static const std::map<std::string, int> flags = {
         {"pid", CLONE_NEWPID}, {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},      {"ipc", CLONE_NEWIPC},
         {"uts", CLONE_NEWUTS}, {"user", CLONE_NEWUSER},   {"cgroup", CLONE_NEWCGROUP},
@@ -107,10 +107,13 @@ int namespace_flags(const nlohmann::json& linux_section, bool& user_namespace) {
         std::string type = entry.is_object() ? string_field(entry, "type", "linux.namespaces[]") : "";
         auto flag = flags.find(type);
         if (flag == flags.end()) throw Error("config.json: linux.namespaces: unknown namespace type \"" + type + "\"");
-        if (!string_field(entry, "path", "linux.namespaces[]").empty())
-            throw Error("config.json: linux.namespaces: joining the " + type +
-                        " namespace of a path is not supported yet");
         if (result & flag->second) throw Error("config.json: linux.namespaces: " + type + " given twice");
+        if (std::string path = string_field(entry, "path", "linux.namespaces[]"); !path.empty()) {
+            if (flag->second == CLONE_NEWUSER)
+                throw Error("config.json: linux.namespaces: joining the user namespace of a path is not supported yet");
+            if (path.front() != '/') throw Error("config.json: linux.namespaces: " + type + " path is not absolute");
+            joined.push_back({path, flag->second});
+        }
         result |= flag->second;
     }
     user_namespace = (result & CLONE_NEWUSER) != 0;
@@ -456,6 +459,7 @@ std::string ContainerPlan::step_description(const ChildReport& report) const {
             case ChildStep::move_root: return "move the rootfs " + rootfs + " onto /";
             case ChildStep::wait_for_start: return "wait for start on the exec FIFO";
             case ChildStep::ready: return "ready";
+            case ChildStep::join_namespace: return "join the namespace " + at(joined_namespaces, report.index).path;
         }
     } catch (const std::out_of_range&) {
     }
@@ -489,13 +493,18 @@ ContainerPlan prepare_plan(const nlohmann::json& spec, const std::string& bundle
     if (!spec.is_object()) throw Error("config.json: not a JSON object");
     ContainerPlan plan;
     const auto& linux_section = object_field(spec, "linux");
-    plan.clone_flags = namespace_flags(linux_section, plan.user_namespace);
+    plan.clone_flags = namespace_flags(linux_section, plan.user_namespace, plan.joined_namespaces);
+    // A joined mount namespace counts as the container's; joined ones are not made anew.
+    int joined_flags = 0;
+    for (const auto& space : plan.joined_namespaces) joined_flags |= space.type;
     // The child joins its cgroups before it has a cgroup namespace, whose root is then the container's cgroup.
     plan.cgroup_namespace = (plan.clone_flags & CLONE_NEWCGROUP) != 0;
     plan.clone_flags &= ~CLONE_NEWCGROUP;
     plan.resources = parse_resource_limits(linux_section);
     plan.cgroups_path = string_field(linux_section, "cgroupsPath", "linux");
     if (!(plan.clone_flags & CLONE_NEWNS)) throw Error("config.json: linux.namespaces: a mount namespace is required");
+    plan.clone_flags &= ~joined_flags;
+    if (joined_flags & CLONE_NEWCGROUP) plan.cgroup_namespace = false;
     plan.uid_mappings = id_mappings(linux_section, "uidMappings");
     plan.gid_mappings = id_mappings(linux_section, "gidMappings");
     if (plan.user_namespace && (plan.uid_mappings.empty() || plan.gid_mappings.empty()))
@@ -549,7 +558,7 @@ ContainerPlan prepare_plan(const nlohmann::json& spec, const std::string& bundle
     }
     std::string hostname = string_field(spec, "hostname", "(top)");
     std::string domainname = string_field(spec, "domainname", "(top)");
-    if ((!hostname.empty() || !domainname.empty()) && !(plan.clone_flags & CLONE_NEWUTS))
+    if ((!hostname.empty() || !domainname.empty()) && !((plan.clone_flags | joined_flags) & CLONE_NEWUTS))
         throw Error("config.json: hostname: setting it needs a UTS namespace of the container's own");
     if (!hostname.empty()) plan.hostname = hostname;
     if (!domainname.empty()) plan.domainname = domainname;

@@ -128,6 +128,14 @@ enum class ChildStep : std::int32_t {
     move_root,  // --no-pivot: move the rootfs onto / and chroot
     wait_for_start,
     ready,  // not a failure: a created container waits for `start` (CreateOptions, executor.hpp)
+    join_namespace,
+};
+
+// A namespace of linux.namespaces with a path: joined (setns) instead of made; the fd is opened by the parent.
+struct JoinedNamespace {
+    std::string path;
+    int type = 0;  // CLONE_NEW*
+    int fd = -1;
 };
 
 // What the child writes to the parent when a step fails; the socket closes on a successful execve. With a
@@ -145,6 +153,8 @@ struct ContainerPlan {
     std::vector<rootless::IdMapping> uid_mappings;
     std::vector<rootless::IdMapping> gid_mappings;
     bool setgroups_denied = false;  // single-id maps written by an unprivileged parent
+    // Joined by the child (setns) before anything else; a pid namespace is joined by the parent for the clone.
+    std::vector<JoinedNamespace> joined_namespaces;
 
     std::string rootfs;  // absolute host path
     // An overlay to mount on `rootfs` first, in the container's namespaces (empty: rootfs is ready): the mount

@@ -326,3 +326,22 @@ def test_exec_runs_in_the_container(berth_runtime):
     assert missing.returncode == 255 and "exec failed" in missing.stderr and "nosuch" in missing.stderr
     rt("delete", "--force", cid)
     assert rt("exec", cid, "true", check=False).returncode == 255
+
+
+def test_namespaces_given_by_path_are_joined(berth_runtime):
+    rt = berth_runtime
+    first, second = unique_id("ns-a"), unique_id("ns-b")
+    rt("run", "-d", first)
+    pid = rt.state(first)["pid"]
+    def join(spec):
+        for entry in spec["linux"]["namespaces"]:
+            if entry["type"] in ("network", "ipc", "uts", "pid"):
+                entry["path"] = f"/proc/{pid}/ns/{'net' if entry['type'] == 'network' else entry['type']}"
+    rt.write_spec("sleep", "300", patch=join)
+    rt("run", "-d", second)
+    other = rt.state(second)["pid"]
+    for name in ("net", "ipc", "uts", "pid", "mnt"):
+        same = os.readlink(f"/proc/{pid}/ns/{name}") == os.readlink(f"/proc/{other}/ns/{name}")
+        assert same == (name != "mnt"), name
+    rt("delete", "--force", second)
+    rt("delete", "--force", first)

@@ -192,6 +192,15 @@ TEST_F(ExecutorPlanTest, Errors) {
 
     document = spec();
     document["linux"]["namespaces"][1]["path"] = "/proc/1/ns/pid";
+    auto joined = prepare_plan(document, dir_->path(), context);
+    ASSERT_EQ(joined.joined_namespaces.size(), 1u);
+    EXPECT_EQ(joined.joined_namespaces[0].path, "/proc/1/ns/pid");
+    EXPECT_EQ(joined.joined_namespaces[0].type, CLONE_NEWPID);
+    EXPECT_FALSE(joined.clone_flags & CLONE_NEWPID);  // joined, not made
+    document["linux"]["namespaces"][1]["path"] = "proc/1/ns/pid";
+    expect_error(document, dir_->path(), context, "not absolute");
+    document = spec();
+    document["linux"]["namespaces"].push_back({{"type", "user"}, {"path", "/proc/1/ns/user"}});
     expect_error(document, dir_->path(), context, "not supported yet");
 
     document = spec();
