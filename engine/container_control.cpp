@@ -8,8 +8,8 @@
 #include "common/log.hpp"
 #include "engine/container_processes.hpp"
 #include "engine/container_start.hpp"
-#include "engine/process_identity.hpp"
 #include "engine/runtime_spec.hpp"
+#include "runtime/process_identity.hpp"
 
 namespace berth::engine {
 namespace {
@@ -17,11 +17,11 @@ namespace {
 constexpr auto poll_interval = std::chrono::milliseconds(10);
 
 bool first_process_alive(const storage::ContainerRecord& record) {
-    return same_process_alive(record.pid, record.pid_start_time, record.boot_id);
+    return runtime::same_process_alive(record.pid, record.pid_start_time, record.boot_id);
 }
 
 bool monitor_alive(const storage::ContainerRecord& record) {
-    return same_process_alive(record.monitor_pid, record.monitor_start_time, record.boot_id);
+    return runtime::same_process_alive(record.monitor_pid, record.monitor_start_time, record.boot_id);
 }
 
 }  // namespace

@@ -11,8 +11,8 @@
 #include "engine/container_network.hpp"
 #include "engine/container_start.hpp"
 #include "engine/runtime_spec.hpp"
-#include "engine/seccomp_filter.hpp"
 #include "rootless/subordinate_ids.hpp"
+#include "runtime/seccomp_filter.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/layer_store.hpp"
 
@@ -95,7 +95,7 @@ SpecContext spec_context(const CreateRequest& request, const std::string& id, co
 std::string keep_seccomp_profile(const std::string& choice, const storage::ContainerPaths& paths) {
     if (choice.empty() || choice == "unconfined") return choice;
     std::string text = read_file(choice);
-    seccomp::parse_profile(text, choice);
+    runtime::seccomp::parse_profile(text, choice);
     write_file_atomic(paths.userdata + "/" + seccomp_profile_file, text, 0600);
     return seccomp_profile_file;
 }

@@ -7,7 +7,7 @@
 
 #include "common/files.hpp"
 #include "common/strings.hpp"
-#include "engine/process_identity.hpp"
+#include "runtime/process_identity.hpp"
 
 namespace berth::engine {
 namespace {
@@ -59,7 +59,7 @@ std::optional<ProcessInfo> process_info(pid_t pid) {
 
 std::vector<ProcessInfo> container_processes(const storage::ContainerRecord& record) {
     std::vector<ProcessInfo> processes;
-    if (!same_process_alive(record.pid, record.pid_start_time, record.boot_id)) return processes;
+    if (!runtime::same_process_alive(record.pid, record.pid_start_time, record.boot_id)) return processes;
     auto namespace_id = pid_namespace_of(record.pid);
     if (!namespace_id) return processes;
     for (const auto& entry : list_directory("/proc")) {

@@ -11,10 +11,10 @@
 #include "common/files.hpp"
 #include "common/log.hpp"
 #include "engine/container_network.hpp"
-#include "engine/executor.hpp"
 #include "engine/pod_containers.hpp"
-#include "engine/process_identity.hpp"
-#include "engine/seccomp_filter.hpp"
+#include "runtime/executor.hpp"
+#include "runtime/process_identity.hpp"
+#include "runtime/seccomp_filter.hpp"
 #include "storage/layer_store.hpp"
 #include "volumes/volume_users.hpp"
 
@@ -27,7 +27,7 @@ constexpr int exit_container_running = 2;
 std::string short_id(const std::string& id) { return id.substr(0, 12); }
 
 bool monitor_alive(const storage::ContainerRecord& record) {
-    return same_process_alive(record.monitor_pid, record.monitor_start_time, record.boot_id);
+    return runtime::same_process_alive(record.monitor_pid, record.monitor_start_time, record.boot_id);
 }
 
 // The path of `path` below `base` ("layers/x/diff" for "<base>/layers/x/diff").
@@ -37,9 +37,9 @@ std::string relative_to(const std::string& base, const std::string& path) {
     return path;
 }
 
-OverlayRootfs overlay_of(const std::string& graph_root, const storage::ContainerRecord& record,
-                         const storage::ContainerPaths& paths) {
-    OverlayRootfs overlay;
+runtime::OverlayRootfs overlay_of(const std::string& graph_root, const storage::ContainerRecord& record,
+                                  const storage::ContainerPaths& paths) {
+    runtime::OverlayRootfs overlay;
     overlay.base_dir = graph_root;
     storage::LayerStore layers(graph_root);
     for (auto chain_id = record.layers.rbegin(); chain_id != record.layers.rend(); ++chain_id) {
@@ -54,8 +54,8 @@ OverlayRootfs overlay_of(const std::string& graph_root, const storage::Container
 
 // Marks the container running with this process as its monitor, or throws when it already runs.
 storage::ContainerRecord claim(storage::ContainerStore& store, const std::string& id, bool restart) {
-    auto start_time = process_start_time(::getpid()).value_or(0);
-    auto boot_id = current_boot_id();
+    auto start_time = runtime::process_start_time(::getpid()).value_or(0);
+    auto boot_id = runtime::current_boot_id();
     return store.update(id, [&](storage::ContainerRecord& record) {
         if ((record.state == storage::ContainerState::running || record.state == storage::ContainerState::paused) &&
             monitor_alive(record))
@@ -106,10 +106,10 @@ void remove_after_exit(storage::ContainerStore& store, const storage::ContainerR
 void load_container_seccomp(const storage::ContainerRecord& record, const std::string& userdata,
                             ContainerSeccomp& chosen) {
     if (record.seccomp_profile.empty()) {
-        chosen.profile = &seccomp::default_profile();
+        chosen.profile = &runtime::seccomp::default_profile();
     } else if (record.seccomp_profile != "unconfined") {
         std::string path = userdata + "/" + record.seccomp_profile;
-        chosen.custom = seccomp::parse_profile(read_file(path), path);
+        chosen.custom = runtime::seccomp::parse_profile(read_file(path), path);
         chosen.profile = &*chosen.custom;
     }
 }
@@ -124,7 +124,7 @@ storage::ContainerRecord reconciled(storage::ContainerRecord record) {
     bool live = record.state == storage::ContainerState::running || record.state == storage::ContainerState::paused;
     if (!live || monitor_alive(record)) return record;
     // A monitor killed with SIGKILL leaves its container running, reparented: it is still running.
-    if (same_process_alive(record.pid, record.pid_start_time, record.boot_id)) return record;
+    if (runtime::same_process_alive(record.pid, record.pid_start_time, record.boot_id)) return record;
     record.state = storage::ContainerState::exited;
     record.pid = 0;
     record.monitor_pid = 0;
@@ -148,13 +148,13 @@ int run_once(const StartRequest& request, const std::function<void()>& on_runnin
         if (spec.is_discarded()) throw Error(paths.spec + ": malformed JSON");
         ContainerSeccomp seccomp;
         load_container_seccomp(record, paths.userdata, seccomp);
-        ExecutorOptions options;
+        runtime::ExecutorOptions options;
         options.default_seccomp = seccomp.profile;
         options.seccomp_cache_dir = request.run_root;
         options.container_id = record.id;
         options.terminal_input = record.interactive;
         options.forward_signals = request.forward_signals;
-        std::optional<OverlayRootfs> overlay;
+        std::optional<runtime::OverlayRootfs> overlay;
         if (record.driver == "overlay") {
             overlay = overlay_of(request.graph_root, record, paths);
             options.overlay = &*overlay;
@@ -174,14 +174,14 @@ int run_once(const StartRequest& request, const std::function<void()>& on_runnin
             };
         }
         options.on_start = [&](pid_t pid) {
-            auto start_time = process_start_time(pid).value_or(0);
+            auto start_time = runtime::process_start_time(pid).value_or(0);
             store.update(record.id, [&](storage::ContainerRecord& running) {
                 running.pid = pid;
                 running.pid_start_time = start_time;
             });
             if (on_running) on_running();
         };
-        status = run_container(spec, paths.userdata, options);
+        status = runtime::run_container(spec, paths.userdata, options);
         if (network) network->detach();
     } catch (const Error& error) {
         record_exit(store, record.id, error.exit_status(), error.what());
@@ -224,9 +224,10 @@ void remove_container(const std::string& graph_root, const std::string& name_or_
                             " as it is running - running or paused containers cannot be removed without force: "
                             "container state improper",
                         exit_container_running);
-        if (same_process_alive(record.pid, record.pid_start_time, record.boot_id)) ::kill(record.pid, SIGKILL);
-        for (int attempt = 0; attempt < 1000 && (monitor_alive(record) ||
-                                                 same_process_alive(record.pid, record.pid_start_time, record.boot_id));
+        if (runtime::same_process_alive(record.pid, record.pid_start_time, record.boot_id)) ::kill(record.pid, SIGKILL);
+        for (int attempt = 0;
+             attempt < 1000 &&
+             (monitor_alive(record) || runtime::same_process_alive(record.pid, record.pid_start_time, record.boot_id));
              ++attempt)
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/seccomp_filter.hpp"
+#include "runtime/seccomp_filter.hpp"
 #include "storage/container_store.hpp"
 
 namespace berth::engine {
@@ -46,8 +46,8 @@ void remove_container(const std::string& graph_root, const std::string& name_or_
 // The seccomp profile a container was created with: berth's default, none ("unconfined"), or the custom profile
 // kept in its userdata (read and checked again here; `custom` holds it while `profile` points at it).
 struct ContainerSeccomp {
-    std::optional<seccomp::Profile> custom;
-    const seccomp::Profile* profile = nullptr;
+    std::optional<runtime::seccomp::Profile> custom;
+    const runtime::seccomp::Profile* profile = nullptr;
 };
 void load_container_seccomp(const storage::ContainerRecord& record, const std::string& userdata,
                             ContainerSeccomp& seccomp);

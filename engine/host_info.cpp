@@ -13,11 +13,11 @@
 #include "common/platform.hpp"
 #include "common/strings.hpp"
 #include "common/version.hpp"
-#include "engine/cgroups.hpp"
 #include "engine/image_commands.hpp"
 #include "netns/network_helpers.hpp"
 #include "rootless/id_map_helpers.hpp"
 #include "rootless/subordinate_ids.hpp"
+#include "runtime/cgroups.hpp"
 #include "storage/container_store.hpp"
 #include "storage/overlay_probe.hpp"
 #include "storage/storage_paths.hpp"
@@ -67,7 +67,7 @@ json subordinate_ids_json(const rootless::UserIds& user, bool rootless) {
     return report;
 }
 
-void add_cgroup_facts(json& host, const CgroupReport& cgroups) {
+void add_cgroup_facts(json& host, const runtime::CgroupReport& cgroups) {
     host["cgroupManager"] = "cgroupfs";
     host["cgroupVersion"] = cgroups.version;
     host["cgroupHybrid"] = cgroups.hybrid;
@@ -173,7 +173,7 @@ json collect_host_info(const InfoRequest& request) {
     const bool rootless = ::geteuid() != 0;
     auto user = rootless::current_user_ids();
     json host = machine_json();
-    add_cgroup_facts(host, detect_cgroups(rootless));
+    add_cgroup_facts(host, runtime::detect_cgroups(rootless));
     host["idMappings"] = id_mappings_json(user, rootless);
     host["subordinateIds"] = subordinate_ids_json(user, rootless);
     host["idMapHelpers"] = {{"newuidmap", helper_json(rootless::check_id_map_helper("newuidmap"))},

@@ -20,7 +20,7 @@
 #include "common/files.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
-#include "engine/capabilities.hpp"
+#include "runtime/capabilities.hpp"
 #include "volumes/volume_name.hpp"
 
 extern char** environ;  // NOLINT: the C library's
@@ -548,9 +548,9 @@ std::string normalize_capability(std::string_view name) {
     std::string normal = upper(trim(name));
     if (normal == "ALL") return normal;
     if (!starts_with(normal, "CAP_")) normal = "CAP_" + normal;
-    auto number = capability_from_name(normal);
+    auto number = runtime::capability_from_name(normal);
     if (!number) throw Error("unknown capability " + in_quotes(normal));
-    return capability_name(*number);
+    return runtime::capability_name(*number);
 }
 
 std::vector<std::string> parse_capabilities(std::string_view value) {
@@ -704,41 +704,11 @@ std::pair<std::string, std::string> parse_key_value(std::string_view flag, std::
     return {key, equals == std::string_view::npos ? "" : std::string(value.substr(equals + 1))};
 }
 
-int parse_signal(std::string_view name) {
-    static const std::map<std::string, int, std::less<>> signals = {
-        {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT},     {"ILL", SIGILL},   {"TRAP", SIGTRAP},
-        {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},       {"FPE", SIGFPE},   {"KILL", SIGKILL},
-        {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},     {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},
-        {"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD},     {"CLD", SIGCHLD},  {"CONT", SIGCONT},
-        {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU}, {"URG", SIGURG},
-        {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},     {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH},
-        {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},       {"SYS", SIGSYS}};
-    std::string text = upper(trim(name));
-    if (auto number = parse_unsigned(text)) {
-        if (*number >= 1 && *number <= static_cast<unsigned long long>(SIGRTMAX)) return static_cast<int>(*number);
-        throw Error("invalid signal " + in_quotes(name));
-    }
-    if (starts_with(text, "SIG")) text.erase(0, 3);
-    if (auto found = signals.find(text); found != signals.end()) return found->second;
-    auto offset = [&](std::string_view prefix, int base, int sign) -> std::optional<int> {
-        if (!starts_with(text, prefix)) return std::nullopt;
-        std::string_view rest = std::string_view(text).substr(prefix.size());
-        if (rest.empty()) return base;
-        if (rest.front() != (sign > 0 ? '+' : '-')) return std::nullopt;
-        auto n = parse_unsigned(rest.substr(1));
-        if (!n || *n > static_cast<unsigned long long>(SIGRTMAX - SIGRTMIN)) return std::nullopt;
-        return base + sign * static_cast<int>(*n);
-    };
-    if (auto rt = offset("RTMIN", SIGRTMIN, 1)) return *rt;
-    if (auto rt = offset("RTMAX", SIGRTMAX, -1)) return *rt;
-    throw Error("invalid signal " + in_quotes(name));
-}
-
 // ---- the spec ----
 
 bool can_raise_resource_limits() {
     auto status = read_file_if_exists("/proc/self/status").value_or("");
-    return parse_status_capabilities(status).effective.has(CAP_SYS_RESOURCE);
+    return runtime::parse_status_capabilities(status).effective.has(CAP_SYS_RESOURCE);
 }
 
 uint64_t current_hard_limit(int resource) {
@@ -762,16 +732,18 @@ std::vector<std::string> process_args(const nlohmann::json& image_config, const 
     return args;
 }
 
-ProcessCapabilities process_capabilities(const RunOptions& options, bool root_user, int last_capability) {
-    CapabilitySet all = all_capabilities();
+runtime::ProcessCapabilities process_capabilities(const RunOptions& options, bool root_user, int last_capability) {
+    runtime::CapabilitySet all = runtime::all_capabilities();
     if (last_capability >= 0 && last_capability < 63)
-        all = CapabilitySet((std::uint64_t{1} << (last_capability + 1)) - 1);
-    CapabilitySet caps =
-        options.privileged ? all : adjust_capabilities(default_capabilities(), options.cap_add, options.cap_drop, all);
-    CapabilitySet added;
+        all = runtime::CapabilitySet((std::uint64_t{1} << (last_capability + 1)) - 1);
+    runtime::CapabilitySet caps =
+        options.privileged
+            ? all
+            : runtime::adjust_capabilities(runtime::default_capabilities(), options.cap_add, options.cap_drop, all);
+    runtime::CapabilitySet added;
     for (const auto& name : options.cap_add)
-        added = added | (normalize_capability(name) == "ALL" ? all : capability_set({name}));
-    return container_process_capabilities(caps & all, added & all, root_user);
+        added = added | (normalize_capability(name) == "ALL" ? all : runtime::capability_set({name}));
+    return runtime::container_process_capabilities(caps & all, added & all, root_user);
 }
 
 const std::vector<std::string>& default_masked_paths() {
@@ -887,7 +859,7 @@ nlohmann::json build_runtime_spec(const nlohmann::json& image_config, const RunO
     }
 
     // Capabilities and rlimits.
-    ProcessCapabilities caps = process_capabilities(options, user.uid == 0, context.last_capability);
+    runtime::ProcessCapabilities caps = process_capabilities(options, user.uid == 0, context.last_capability);
     std::vector<std::pair<std::string, std::pair<uint64_t, uint64_t>>> rlimits;
     auto set_rlimit = [&](const std::string& name, uint64_t soft, uint64_t hard) {
         for (auto& entry : rlimits) {

@@ -11,16 +11,18 @@
 #include <utility>
 #include <vector>
 
-#include "engine/capabilities.hpp"
 #include "engine/image_users.hpp"
 #include "engine/run_options.hpp"
 #include "rootless/subordinate_ids.hpp"
+#include "runtime/capabilities.hpp"
+#include "runtime/signal_names.hpp"
+#include "runtime/spec_defaults.hpp"
 
 namespace berth::engine {
 
-// The runtime-spec version written into config.json (what Debian's specs package and its schema describe).
-inline constexpr const char* oci_version = "1.0.2-dev";
-inline constexpr const char* default_path_env = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+// The runtime-spec version written into config.json, and PATH when nothing sets one: the runtime's.
+using runtime::default_path_env;
+using runtime::oci_version;
 // Where --init's binary is bind-mounted in the container (Podman's is /run/podman-init).
 inline constexpr const char* container_init_path = "/run/berth-init";
 // Podman's default RLIMIT_NOFILE and RLIMIT_NPROC (define.RLimitDefaultValue).
@@ -97,7 +99,7 @@ int64_t parse_pids_limit(std::string_view value);
 std::pair<std::string, std::string> parse_key_value(std::string_view flag, std::string_view value);
 
 // A signal name or number as an image's StopSignal has it: "SIGTERM", "TERM", "15", "SIGRTMIN+3".
-int parse_signal(std::string_view name);
+using runtime::parse_signal;
 
 // ---- The spec ----
 
@@ -144,7 +146,7 @@ std::vector<std::string> process_args(const nlohmann::json& image_config, const 
 // included), or every capability up to last_capability with --privileged (-1: the running kernel's last); for
 // uid 0 in bounding, effective and permitted; for other users in bounding, with only the --cap-add ones in
 // effective, permitted, inheritable and ambient.
-ProcessCapabilities process_capabilities(const RunOptions& options, bool root_user, int last_capability = -1);
+runtime::ProcessCapabilities process_capabilities(const RunOptions& options, bool root_user, int last_capability = -1);
 
 // runc's and Podman's default masked and read-only paths.
 const std::vector<std::string>& default_masked_paths();

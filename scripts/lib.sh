@@ -46,7 +46,8 @@ DEMO_PACKAGES=(
 )
 # What the tests need: GoogleTest, pytest, a real registry, busybox for test images,
 # the shells and man for completion and man-page tests, the runtime-spec schema and a validator for it, ip for
-# the network tests, systemd-analyze for generated units.
+# the network tests, systemd-analyze for generated units, runc and conmon beside berth-runtime (runc's errors on
+# the same bundle; Podman through conmon and containerd through its shim driving berth-runtime).
 TEST_PACKAGES=(
   libgtest-dev
   libgmock-dev
@@ -77,6 +78,9 @@ TEST_PACKAGES=(
   podman
   buildah
   systemd
+  runc
+  conmon
+  containerd
 )
 
 as_root() {

@@ -103,8 +103,12 @@ def test_completion_file_flag_unwritable(berth_binary, tmp_path):
     assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
 
 
+# Pages of other programs than berth, written by hand (berth-runtime's command line is not cli/'s).
+HAND_WRITTEN = {"berth-runtime.1"}
+
+
 def test_checked_in_man_pages_are_current(docgen, source_dir, tmp_path):
-    checked_in = {p.name: p.read_bytes() for p in (source_dir / "man").glob("*.1")}
+    checked_in = {p.name: p.read_bytes() for p in (source_dir / "man").glob("*.1") if p.name not in HAND_WRITTEN}
     assert checked_in, f"no man pages in {source_dir / 'man'}: run ninja update-docs"
     out = tmp_path / "man"
     out.mkdir()
@@ -135,7 +139,7 @@ def test_one_man_page_per_command(berth_binary, source_dir, commands):
         expected.add("berth-" + "-".join(path) + ".1")
         sub_help = run([berth_binary, *path, "--help"]).stdout
         pending.extend(path + [name] for name in available_commands(sub_help))
-    pages = {p.name for p in (source_dir / "man").glob("*.1")}
+    pages = {p.name for p in (source_dir / "man").glob("*.1")} - HAND_WRITTEN
     assert pages == expected
     assert "berth-image-inspect.1" in pages
 

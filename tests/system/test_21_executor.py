@@ -33,11 +33,11 @@ PODMAN_DEFAULT_CAPS = "00000000800405fb"
 TIMEOUT = 60
 
 
-def engine_dir() -> Path:
+def build_dir() -> Path:
     build = os.environ.get("BERTH_BUILD_DIR")
     if build:
-        return Path(build) / "engine"
-    return default_binary().resolve().parent.parent / "engine"
+        return Path(build)
+    return default_binary().resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +46,8 @@ def binaries():
     directory = Path(tempfile.mkdtemp(prefix="berth-executor-bin-"))
     try:
         directory.chmod(0o755)
-        for name in ("berth-runtime", "berth-spec-dump"):
-            source = engine_dir() / name
+        for folder, name in (("runtime", "berth-runtime"), ("engine", "berth-spec-dump")):
+            source = build_dir() / folder / name
             if not source.is_file():
                 pytest.fail(f"{source} is missing: build it with ninja berth-runtime berth-spec-dump")
             shutil.copyfile(source, directory / name)
@@ -127,7 +127,7 @@ class Bundle:
         path.chmod(0o644)
 
     def runtime_argv(self, *options: str) -> list[str]:
-        return [str(self.binaries / "berth-runtime"), "run", *options, str(self.dir)]
+        return [str(self.binaries / "berth-runtime"), "run-bundle", *options, str(self.dir)]
 
     def run(self, *command: str, flags=(), options=(), patch=None) -> Result:
         spec = self.spec(*command, flags=flags)

@@ -7,27 +7,27 @@
 #include "engine/container_inspect.hpp"
 #include "engine/container_log.hpp"
 #include "engine/monitor.hpp"
-#include "engine/process_identity.hpp"
+#include "runtime/process_identity.hpp"
 
 namespace berth::engine {
 namespace {
 
 TEST(ProcessIdentity, StartTimeIsField22EvenWithSpacesInTheName) {
     std::string stat = "1234 (a (weird) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10";
-    EXPECT_EQ(parse_stat_start_time(stat), 987654u);
-    EXPECT_FALSE(parse_stat_start_time("1234 (short) S 1 2").has_value());
-    EXPECT_FALSE(parse_stat_start_time("no parenthesis").has_value());
+    EXPECT_EQ(runtime::parse_stat_start_time(stat), 987654u);
+    EXPECT_FALSE(runtime::parse_stat_start_time("1234 (short) S 1 2").has_value());
+    EXPECT_FALSE(runtime::parse_stat_start_time("no parenthesis").has_value());
 }
 
 TEST(ProcessIdentity, ThisProcessIsAliveAndAWrongStartTimeIsNot) {
-    auto start = process_start_time(::getpid());
+    auto start = runtime::process_start_time(::getpid());
     ASSERT_TRUE(start.has_value());
-    auto boot = current_boot_id();
+    auto boot = runtime::current_boot_id();
     EXPECT_FALSE(boot.empty());
-    EXPECT_TRUE(same_process_alive(::getpid(), *start, boot));
-    EXPECT_FALSE(same_process_alive(::getpid(), *start + 1, boot));  // a reused pid
-    EXPECT_FALSE(same_process_alive(::getpid(), *start, "another-boot"));
-    EXPECT_FALSE(same_process_alive(0, *start, boot));
+    EXPECT_TRUE(runtime::same_process_alive(::getpid(), *start, boot));
+    EXPECT_FALSE(runtime::same_process_alive(::getpid(), *start + 1, boot));  // a reused pid
+    EXPECT_FALSE(runtime::same_process_alive(::getpid(), *start, "another-boot"));
+    EXPECT_FALSE(runtime::same_process_alive(0, *start, boot));
 }
 
 TEST(ContainerEtcFiles, HostsNameTheContainer) {
