@@ -28,6 +28,7 @@ using nlohmann::ordered_json;
 struct CreateFlags {
     std::vector<std::string> name;  // at most one
     std::string driver = "bridge";
+    std::string interface_name;
     std::vector<std::string> subnets, gateways, ip_ranges, labels, options;
     bool internal = false, disable_dns = false, ipv6 = false, ignore = false;
 };
@@ -117,6 +118,7 @@ int run_network_create(const CreateFlags& flags, const GlobalOptions& globals) {
     networks::CreateRequest request;
     request.name = flags.name.empty() ? "" : flags.name.front();
     request.driver = flags.driver;
+    request.interface_name = flags.interface_name;
     request.subnets = flags.subnets;
     request.gateways = flags.gateways;
     request.ip_ranges = flags.ip_ranges;
@@ -380,12 +382,6 @@ int run_network_disconnect(const ConnectFlags& flags, const GlobalOptions& globa
     return 0;
 }
 
-// Each occurrence of a repeatable flag takes exactly one value, never the names after it.
-void one_value_each(CLI::App& command) {
-    for (CLI::Option* option : command.get_options())
-        if (CommandTree::takes_value(*option) && !option->get_positional()) option->allow_extra_args(false);
-}
-
 void add_network_create(CommandTree& tree, CLI::App& network, const GlobalOptions& globals) {
     auto flags = std::make_shared<CreateFlags>();
     CommandHelp help{"[options] [NAME]",
@@ -400,6 +396,7 @@ void add_network_create(CommandTree& tree, CLI::App& network, const GlobalOption
                                     [flags, &globals] { return run_network_create(*flags, globals); });
     create.add_option("name", flags->name, "The network's name");
     create.add_option("-d,--driver", flags->driver, "Driver to manage the network (bridge)")->capture_default_str();
+    create.add_option("--interface-name", flags->interface_name, "Name of the network's bridge interface");
     create.add_option("--subnet", flags->subnets, "Subnets in CIDR format");
     create.add_option("--gateway", flags->gateways, "IPv4 or IPv6 gateway for the subnet");
     create.add_option("--ip-range", flags->ip_ranges, "Allocate container IPs from a range (CIDR)");
@@ -409,7 +406,6 @@ void add_network_create(CommandTree& tree, CLI::App& network, const GlobalOption
     create.add_option("--label", flags->labels, "Set metadata on a network (KEY=VALUE)");
     create.add_option("-o,--opt", flags->options, "Set driver specific options (mtu=, vlan=, isolate=, metric=)");
     create.add_flag("--ignore", flags->ignore, "Do not fail if the network already exists");
-    one_value_each(create);
 }
 
 void add_network_ls(CommandTree& tree, CLI::App& network, const GlobalOptions& globals) {
@@ -428,7 +424,6 @@ void add_network_ls(CommandTree& tree, CLI::App& network, const GlobalOptions& g
     ls.add_flag("-q,--quiet", flags->quiet, "Display only names");
     ls.add_flag("-n,--noheading", flags->noheading, "Do not print headers");
     ls.add_flag("--no-trunc", flags->no_trunc, "Do not truncate the network ID");
-    one_value_each(ls);
 }
 
 void add_network_inspect(CommandTree& tree, CLI::App& network, const GlobalOptions& globals) {
@@ -469,7 +464,6 @@ void add_network_prune(CommandTree& tree, CLI::App& network, const GlobalOptions
                                    [flags, &globals] { return run_network_prune(*flags, globals); });
     prune.add_option("--filter", flags->filters, "Provide filter values (label=KEY[=VALUE], until=TIME)");
     prune.add_flag("-f,--force", flags->force, "Do not prompt for confirmation");
-    one_value_each(prune);
 }
 
 void add_network_connect(CommandTree& tree, CLI::App& network, const GlobalOptions& globals) {
@@ -484,7 +478,6 @@ void add_network_connect(CommandTree& tree, CLI::App& network, const GlobalOptio
     connect.add_option("names", flags->names, "The network and the container");
     connect.add_option("--alias", flags->aliases, "Network scoped alias for the container");
     connect.add_option("--ip", flags->ip, "Set a static IPv4 address for this container on the network");
-    one_value_each(connect);
     auto disconnect_flags = std::make_shared<ConnectFlags>();
     CommandHelp disconnect_help{"[options] NETWORK CONTAINER",
                                 "Disconnect a container from a network: a running one loses its interface there at "

@@ -584,11 +584,6 @@ int run_pod_logs(const PodFlags& flags, const GlobalOptions& globals) {
 
 // ---- the command tree ----
 
-void one_value_each(CLI::App& command) {
-    for (CLI::Option* option : command.get_options())
-        if (CommandTree::takes_value(*option) && !option->get_positional()) option->allow_extra_args(false);
-}
-
 void add_pod_create(CommandTree& tree, CLI::App& pod, const GlobalOptions& globals) {
     auto flags = std::make_shared<CreateFlags>();
     CommandHelp help{"[options] [NAME]",
@@ -626,7 +621,6 @@ void add_pod_create(CommandTree& tree, CLI::App& pod, const GlobalOptions& globa
     create.add_option("--dns-option", flags->dns_option, "Set custom DNS options");
     create.add_option("--userns", flags->userns, "User namespace to use (host, private)");
     create.add_option("--exit-policy", flags->exit_policy, "Behaviour when the last container exits (continue, stop)");
-    one_value_each(create);
 }
 
 CLI::App& add_pod_action(CommandTree& tree, CLI::App& pod, const std::string& name, const std::string& summary,
@@ -722,7 +716,6 @@ void add_pod_queries(CommandTree& tree, CLI::App& pod, const GlobalOptions& glob
     ps_command.add_flag("--no-trunc", ps->no_trunc, "Do not truncate pod and container IDs");
     ps_command.add_flag("-n,--noheading", ps->noheading, "Do not print headers");
     ps_command.add_flag("-l,--latest", ps->latest, "Act on the latest pod berth is aware of");
-    one_value_each(ps_command);
 
     auto inspect = std::make_shared<PodFlags>();
     auto& inspect_command =

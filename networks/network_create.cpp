@@ -177,6 +177,15 @@ HostNetworks read_host_networks() {
     return host;
 }
 
+// --interface-name: a valid Linux interface name no other network uses (Podman's checks and words).
+std::string checked_interface_name(const std::string& name, const std::vector<Network>& existing) {
+    if (name.size() > 15 || !valid_network_name(name))
+        throw Error("bridge name " + name + " invalid: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument");
+    for (const auto& other : existing)
+        if (other.network_interface == name) throw Error("bridge name " + name + " already in use");
+    return name;
+}
+
 Network make_network(const CreateRequest& request, const std::vector<Network>& existing, const HostNetworks& host) {
     Network network;
     network.name = request.name.empty() ? free_interface(existing, host, true) : request.name;
@@ -198,7 +207,9 @@ Network make_network(const CreateRequest& request, const std::vector<Network>& e
     network.labels = request.labels;
     network.options = request.options;
     add_subnets(network, request, used_subnets(existing, host));
-    network.network_interface = free_interface(existing, host, false);
+    network.network_interface = request.interface_name.empty()
+                                    ? free_interface(existing, host, false)
+                                    : checked_interface_name(request.interface_name, existing);
     do {
         network.id = storage::new_container_id();
     } while (

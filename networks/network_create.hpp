@@ -13,7 +13,8 @@
 namespace berth::networks {
 
 struct CreateRequest {
-    std::string name;  // "" takes the first free podmanN
+    std::string name;            // "" takes the first free podmanN
+    std::string interface_name;  // --interface-name: the bridge; "" takes the first free podmanN
     std::string driver = "bridge";
     std::vector<std::string> subnets, gateways, ip_ranges;
     bool internal = false;

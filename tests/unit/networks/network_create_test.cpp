@@ -40,6 +40,20 @@ TEST(NetworkCreateTest, AvoidsTheHostsRoutesAndInterfaces) {
     EXPECT_EQ(network.network_interface, "podman2");
 }
 
+TEST(NetworkCreateTest, TakesAGivenInterfaceNameThatNoOtherNetworkUses) {
+    auto existing = with_default();
+    auto request = named("one");
+    request.interface_name = "br-one";
+    auto network = make_network(request, existing, {});
+    EXPECT_EQ(network.network_interface, "br-one");
+    existing.push_back(network);
+    auto again = named("two");
+    again.interface_name = "br-one";
+    EXPECT_EQ(error_of([&] { make_network(again, existing, {}); }), "bridge name br-one already in use");
+    again.interface_name = "much-too-long-name";
+    EXPECT_NE(error_of([&] { make_network(again, existing, {}); }).find("invalid"), std::string::npos);
+}
+
 TEST(NetworkCreateTest, NamesANetworkWithoutANameAfterAFreeInterface) {
     auto existing = with_default();
     existing.push_back(make_network(named("podman1"), existing, {}));
