@@ -172,8 +172,11 @@ engine::CreateRequest container_create_request(const StorageContext& storage, co
 namespace {
 
 storage::ContainerRecord create_from_flags(const RunFlags& flags, const GlobalOptions& globals,
-                                           const StorageContext& storage) {
+                                           const StorageContext& storage, const std::string& command) {
     if (flags.arguments.empty()) throw Error("requires at least 1 arg(s), only received 0");
+    // The parser stops at the first word that is not a flag it knows: a flag there is one berth lacks, not an image.
+    if (const std::string& first = flags.arguments.front(); first.size() > 1 && first.front() == '-')
+        throw Error("unknown flag: " + first.substr(0, first.find('=')) + " (see 'berth " + command + " --help')");
     auto options = to_run_options(flags);
     for (const auto& value : flags.volumes_from)
         for (auto& mount : engine::mounts_from_container(storage.graph_root, value)) {
@@ -237,7 +240,7 @@ void notify_ready(const StorageContext& storage, const std::string& id) {
 int run_run(const RunFlags& flags, const GlobalOptions& globals) {
     check_sdnotify(flags, flags.detach);
     auto storage = open_storage(globals, false);
-    auto record = create_from_flags(flags, globals, storage);
+    auto record = create_from_flags(flags, globals, storage, "run");
     if (!flags.detach) {
         auto request = start_request(storage, record.id);
         request.forward_signals = flags.sig_proxy;
@@ -257,7 +260,7 @@ int run_run(const RunFlags& flags, const GlobalOptions& globals) {
 int run_create(const RunFlags& flags, const GlobalOptions& globals) {
     check_sdnotify(flags, false);
     auto storage = open_storage(globals, false);
-    auto record = create_from_flags(flags, globals, storage);
+    auto record = create_from_flags(flags, globals, storage, "create");
     std::printf("%s\n", record.id.c_str());
     return 0;
 }

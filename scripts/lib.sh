@@ -81,6 +81,7 @@ TEST_PACKAGES=(
   runc
   conmon
   containerd
+  podman-compose
 )
 
 as_root() {

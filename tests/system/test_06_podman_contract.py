@@ -168,3 +168,10 @@ def test_a_short_flag_without_its_value_is_named_as_typed(berth):
     result = berth.run("run", "-h", check=False)
     assert result.returncode == 125
     assert result.stderr.startswith("Error: flag needs an argument: 'h' in -h")
+
+
+def test_an_unknown_run_flag_is_not_taken_for_an_image(berth):
+    for command in ("run", "create"):
+        result = berth.run(command, "--log-driver=journald", berth.image, "true", check=False)
+        assert result.returncode == 125
+        assert result.stderr == f"Error: unknown flag: --log-driver (see 'berth {command} --help')\n"
