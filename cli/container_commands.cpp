@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/container_setup.hpp"
 #include "cli/container_targets.hpp"
+#include "cli/exists_command.hpp"
 #include "cli/output/format.hpp"
 #include "cli/pod_members.hpp"
 #include "cli/pull_command.hpp"
@@ -424,26 +425,6 @@ void add_container_inspect(CommandTree& tree, CLI::App& parent, const GlobalOpti
 
 }  // namespace
 
-// container exists: status 0 or 1, no output (Podman's contract for scripts).
-void add_container_exists(CommandTree& tree, CLI::App& container, const GlobalOptions& globals) {
-    struct ExistsFlags {
-        std::string name;
-        bool external = false;  // accepted: berth sees no other tool's containers, so the answer is the same
-    };
-    auto flags = std::make_shared<ExistsFlags>();
-    CommandHelp help{"CONTAINER",
-                     "Exit with status 0 when the container exists, 1 when it does not.",
-                     {"berth container exists web"},
-                     ValueKind::containers};
-    auto& exists = tree.add_command(container, "exists", "Check if a container exists in local storage",
-                                    std::move(help), [flags, &globals] {
-                                        auto storage = open_storage(globals, false);
-                                        return storage::ContainerStore(storage.graph_root).find(flags->name) ? 0 : 1;
-                                    });
-    exists.add_option("container", flags->name, "The container")->required();
-    exists.add_flag("--external", flags->external, "Check external containers as well (berth has none: the same)");
-}
-
 void add_container_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_run(tree, tree.root(), globals);
     add_create(tree, tree.root(), globals);
@@ -466,7 +447,14 @@ void add_container_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_start(tree, container, globals);
     add_rm(tree, container, "rm", globals);
     add_container_inspect(tree, container, globals);
-    add_container_exists(tree, container, globals);
+    add_exists_command(tree, container, globals,
+                       {"container", "berth container exists web", ValueKind::containers,
+                        [](const StorageContext& storage, const std::string& name) {
+                            return storage::ContainerStore(storage.graph_root).find(name).has_value();
+                        }})
+        // Accepted: berth sees no other tool's containers, so the answer is the same.
+        .add_flag_callback(
+            "--external", [] {}, "Check external containers as well (berth has none: the same)");
     add_container_lifecycle_commands(tree, container, globals);
     add_exec_commands(tree, &container, globals);
     add_process_commands(tree, &container, globals);

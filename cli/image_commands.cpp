@@ -11,6 +11,7 @@
 #include <set>
 
 #include "cli/commands.hpp"
+#include "cli/exists_command.hpp"
 #include "cli/image_filters.hpp"
 #include "cli/image_history.hpp"
 #include "cli/output/document.hpp"
@@ -305,17 +306,6 @@ int run_prune(const NamesOptions& options, const GlobalOptions& globals) {
     return 0;
 }
 
-// image exists: status 0 or 1, no output (Podman's contract for scripts).
-int run_image_exists(const NamesOptions& options, const GlobalOptions& globals) {
-    auto storage = open_storage(globals, false);
-    try {
-        engine::resolve_image(storage.graph_root, options.names.front());
-    } catch (const Error&) {
-        return 1;
-    }
-    return 0;
-}
-
 void add_images(CommandTree& tree, CLI::App& parent, const std::string& name, const GlobalOptions& globals) {
     if (tree.skips(parent, name)) return;
     auto options = std::make_shared<ImagesOptions>();
@@ -397,15 +387,16 @@ void add_image_group(CommandTree& tree, const GlobalOptions& globals) {
     inspect.add_option("image", inspect_options->names, "Images to inspect")->required();
     inspect.add_option("-f,--format", inspect_options->format, "Change the output format to a Go template");
 
-    auto exists_options = std::make_shared<NamesOptions>();
-    CommandHelp exists_help{"IMAGE",
-                            "Exit with status 0 when the image is in local storage, 1 when it is not.",
-                            {"berth image exists busybox"},
-                            ValueKind::images};
-    auto& exists =
-        tree.add_command(image, "exists", "Check if an image exists in local storage", std::move(exists_help),
-                         [exists_options, &globals] { return run_image_exists(*exists_options, globals); });
-    exists.add_option("image", exists_options->names, "The image")->required()->expected(1);
+    add_exists_command(tree, image, globals,
+                       {"image", "berth image exists busybox", ValueKind::images,
+                        [](const StorageContext& storage, const std::string& name) {
+                            try {
+                                engine::resolve_image(storage.graph_root, name);
+                                return true;
+                            } catch (const Error&) {
+                                return false;
+                            }
+                        }});
 
     auto prune_options = std::make_shared<NamesOptions>();
     CommandHelp prune_help{"[options]",

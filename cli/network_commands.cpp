@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/exists_command.hpp"
 #include "cli/output/format.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
@@ -286,12 +287,6 @@ int run_network_prune(const NamesFlags& flags, const GlobalOptions& globals) {
     return status;
 }
 
-int run_network_exists(const NamesFlags& flags, const GlobalOptions& globals) {
-    if (flags.names.size() != 1) throw Error("accepts 1 arg(s), received " + std::to_string(flags.names.size()));
-    auto storage = open_storage(globals, false);
-    return networks::NetworkStore(storage.graph_root).find(flags.names.front()) ? 0 : 1;
-}
-
 struct ConnectTarget {
     networks::Network network;
     storage::ContainerRecord container;
@@ -491,17 +486,6 @@ void add_network_connect(CommandTree& tree, CLI::App& network, const GlobalOptio
     disconnect.add_flag("-f,--force", disconnect_flags->force, "Force the disconnection (accepted)");
 }
 
-void add_network_exists(CommandTree& tree, CLI::App& network, const GlobalOptions& globals) {
-    auto flags = std::make_shared<NamesFlags>();
-    CommandHelp help{"NETWORK",
-                     "Exit with status 0 when the network exists, 1 when it does not.",
-                     {"berth network exists web"},
-                     ValueKind::none};
-    auto& exists = tree.add_command(network, "exists", "Network exists", std::move(help),
-                                    [flags, &globals] { return run_network_exists(*flags, globals); });
-    exists.add_option("network", flags->names, "The network");
-}
-
 }  // namespace
 
 void add_network_commands(CommandTree& tree, const GlobalOptions& globals) {
@@ -516,7 +500,11 @@ void add_network_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_network_inspect(tree, network, globals);
     add_network_rm(tree, network, globals);
     add_network_prune(tree, network, globals);
-    add_network_exists(tree, network, globals);
+    add_exists_command(tree, network, globals,
+                       {"network", "berth network exists web", ValueKind::none,
+                        [](const StorageContext& storage, const std::string& name) {
+                            return networks::NetworkStore(storage.graph_root).find(name).has_value();
+                        }});
     add_network_connect(tree, network, globals);
 }
 

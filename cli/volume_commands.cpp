@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/exists_command.hpp"
 #include "cli/output/format.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
@@ -252,12 +253,6 @@ int run_volume_prune(const NamesFlags& flags, const GlobalOptions& globals) {
     return status;
 }
 
-int run_volume_exists(const NamesFlags& flags, const GlobalOptions& globals) {
-    if (flags.names.size() != 1) throw Error("accepts 1 arg(s), received " + std::to_string(flags.names.size()));
-    auto storage = open_storage(globals, false);
-    return volume_store(storage).find(flags.names.front()) ? 0 : 1;
-}
-
 // volume mount prints where a volume's data is (the local driver's volumes are always there); unmount has
 // nothing to undo and prints the name, as Podman does.
 int run_volume_mount(const NamesFlags& flags, const GlobalOptions& globals, bool mount) {
@@ -369,17 +364,6 @@ void add_volume_prune(CommandTree& tree, CLI::App& volume, const GlobalOptions& 
     prune.add_flag("-f,--force", flags->force, "Do not prompt for confirmation");
 }
 
-void add_volume_exists(CommandTree& tree, CLI::App& volume, const GlobalOptions& globals) {
-    auto flags = std::make_shared<NamesFlags>();
-    CommandHelp help{"VOLUME",
-                     "Exit with status 0 when the volume exists, 1 when it does not.",
-                     {"berth volume exists data"},
-                     ValueKind::none};
-    auto& exists = tree.add_command(volume, "exists", "Volume exists", std::move(help),
-                                    [flags, &globals] { return run_volume_exists(*flags, globals); });
-    exists.add_option("volume", flags->names, "The volume");
-}
-
 }  // namespace
 
 void add_volume_commands(CommandTree& tree, const GlobalOptions& globals) {
@@ -394,7 +378,11 @@ void add_volume_commands(CommandTree& tree, const GlobalOptions& globals) {
     add_volume_inspect(tree, volume, globals);
     add_volume_rm(tree, volume, globals);
     add_volume_prune(tree, volume, globals);
-    add_volume_exists(tree, volume, globals);
+    add_exists_command(tree, volume, globals,
+                       {"volume", "berth volume exists data", ValueKind::none,
+                        [](const StorageContext& storage, const std::string& name) {
+                            return volume_store(storage).find(name).has_value();
+                        }});
     add_volume_mount(tree, volume, globals);
 }
 
