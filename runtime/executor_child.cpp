@@ -363,15 +363,12 @@ void load_seccomp(const ContainerPlan& plan, int report_fd) noexcept {
     if (error != 0) fail(report_fd, ChildStep::seccomp, 0, error);
 }
 
-// execve, searching process.env's PATH for a command without '/' as execvp does (without its /bin/sh fallback).
-[[noreturn]] void exec_command(const ContainerPlan& plan, int report_fd) noexcept {
+// Calls `try_candidate` with "<dir>/<command>" for each directory of process.env's PATH in order (an empty one is
+// "."; one too long for a path is skipped) until it returns true. Allocates nothing: it runs in the cloned child.
+template <typename TryCandidate>
+void for_each_path_candidate(const ContainerPlan& plan, TryCandidate try_candidate) noexcept {
     const char* command = plan.argv[0];
-    if (std::strchr(command, '/')) {
-        ::execve(command, plan.argv.data(), plan.envp.data());
-        fail(report_fd, ChildStep::exec, 0, errno);
-    }
     std::size_t command_length = std::strlen(command);
-    bool denied = false;
     const char* cursor = plan.search_path.c_str();
     char candidate[max_path];
     for (;;) {
@@ -388,16 +385,30 @@ void load_seccomp(const ContainerPlan& plan, int report_fd) noexcept {
         if (length != 0 && length + command_length + 2 <= sizeof candidate) {
             candidate[length] = '/';
             std::memcpy(candidate + length + 1, command, command_length + 1);
-            ::execve(candidate, plan.argv.data(), plan.envp.data());
-            int error = errno;
-            if (error == EACCES)
-                denied = true;
-            else if (error != ENOENT && error != ENOTDIR && error != ESTALE && error != ENODEV)
-                fail(report_fd, ChildStep::exec, 0, error);
+            if (try_candidate(static_cast<const char*>(candidate))) return;
         }
         if (!end) break;
         cursor = end + 1;
     }
+}
+
+// execve, searching process.env's PATH for a command without '/' as execvp does (without its /bin/sh fallback).
+[[noreturn]] void exec_command(const ContainerPlan& plan, int report_fd) noexcept {
+    const char* command = plan.argv[0];
+    if (std::strchr(command, '/')) {
+        ::execve(command, plan.argv.data(), plan.envp.data());
+        fail(report_fd, ChildStep::exec, 0, errno);
+    }
+    bool denied = false;
+    for_each_path_candidate(plan, [&](const char* candidate) {
+        ::execve(candidate, plan.argv.data(), plan.envp.data());
+        int error = errno;
+        if (error == EACCES)
+            denied = true;
+        else if (error != ENOENT && error != ENOTDIR && error != ESTALE && error != ENODEV)
+            fail(report_fd, ChildStep::exec, 0, error);
+        return false;
+    });
     fail(report_fd, ChildStep::exec, 0, denied ? EACCES : ENOENT);
 }
 
@@ -406,34 +417,15 @@ void load_seccomp(const ContainerPlan& plan, int report_fd) noexcept {
 int check_command(const ContainerPlan& plan) noexcept {
     const char* command = plan.argv[0];
     if (std::strchr(command, '/')) return ::access(command, X_OK) == 0 ? 0 : errno;
-    std::size_t command_length = std::strlen(command);
-    bool denied = false;
-    const char* cursor = plan.search_path.c_str();
-    char candidate[max_path];
-    for (;;) {
-        const char* end = std::strchr(cursor, ':');
-        std::size_t length = end ? static_cast<std::size_t>(end - cursor) : std::strlen(cursor);
-        if (length == 0) {
-            candidate[0] = '.';
-            length = 1;
-        } else if (length + command_length + 2 <= sizeof candidate) {
-            std::memcpy(candidate, cursor, length);
-        } else {
-            length = 0;
-        }
-        if (length != 0 && length + command_length + 2 <= sizeof candidate) {
-            candidate[length] = '/';
-            std::memcpy(candidate + length + 1, command, command_length + 1);
-            struct stat info {};
-            if (::stat(candidate, &info) == 0 && S_ISREG(info.st_mode)) {
-                if (::access(candidate, X_OK) == 0) return 0;
-                denied = true;
-            }
-        }
-        if (!end) break;
-        cursor = end + 1;
-    }
-    return denied ? EACCES : ENOENT;
+    bool denied = false, found = false;
+    for_each_path_candidate(plan, [&](const char* candidate) {
+        struct stat info {};
+        if (::stat(candidate, &info) != 0 || !S_ISREG(info.st_mode)) return false;
+        if (::access(candidate, X_OK) == 0) return found = true;
+        denied = true;
+        return false;
+    });
+    return found ? 0 : denied ? EACCES : ENOENT;
 }
 
 // A created container: tells the runtime it is ready, then waits until `start` writes to the exec FIFO.
