@@ -10,6 +10,7 @@
 #include "cli/output/format.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
+#include "common/strings.hpp"
 #include "engine/container_start.hpp"
 #include "gotemplate/tabwriter.hpp"
 #include "netns/network_mode.hpp"
@@ -53,15 +54,6 @@ struct NamesFlags {
     bool force = false;
     unsigned timeout = 10;
 };
-
-std::map<std::string, std::string> parse_pairs(const std::vector<std::string>& given) {
-    std::map<std::string, std::string> pairs;
-    for (const auto& pair : given) {
-        auto equals = pair.find('=');
-        pairs[pair.substr(0, equals)] = equals == std::string::npos ? "" : pair.substr(equals + 1);
-    }
-    return pairs;
-}
 
 // The network as Go templates see Podman's types.Network.
 json template_document(const networks::Network& network) {
@@ -126,8 +118,8 @@ int run_network_create(const CreateFlags& flags, const GlobalOptions& globals) {
     request.internal = flags.internal;
     request.disable_dns = flags.disable_dns;
     request.ipv6 = flags.ipv6;
-    request.labels = parse_pairs(flags.labels);
-    request.options = parse_pairs(flags.options);
+    request.labels = parse_key_values(flags.labels);
+    request.options = parse_key_values(flags.options);
     if (flags.ignore && !request.name.empty()) {
         auto lock = store.lock_exclusive();
         if (auto existing = store.find(request.name); existing && existing->name == request.name) {

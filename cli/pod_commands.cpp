@@ -257,7 +257,8 @@ const TemplateSchema& pod_list_schema() {
 }
 
 const TemplateSchema& pod_inspect_schema() {
-    static const TemplateSchema schema{"inspect", "define.InspectPodData", {{"Labels", "map[string]string"}}, {}, {}};
+    static const TemplateSchema schema{"inspect", "define.InspectPodData", {{"Labels", "map[string]string"}}, {},
+                                       {},        {{"ID", "Id"}}};
     return schema;
 }
 
@@ -319,26 +320,7 @@ ordered_json pod_inspect_json(const PodView& view) {
     return out;
 }
 
-// inspect documents as templates see them: Go's field names where they differ from the JSON keys (ID for "Id").
-json inspect_template_documents(const ordered_json& documents) {
-    json out = json::parse(documents.dump());
-    for (auto& document : out) {
-        document["ID"] = document["Id"];
-        for (auto& container : document["Containers"]) container["ID"] = container["Id"];
-    }
-    return out;
-}
-
 // ---- create ----
-
-std::map<std::string, std::string> parse_labels(const std::vector<std::string>& given) {
-    std::map<std::string, std::string> labels;
-    for (const auto& label : given) {
-        auto equals = label.find('=');
-        labels[label.substr(0, equals)] = equals == std::string::npos ? "" : label.substr(equals + 1);
-    }
-    return labels;
-}
 
 std::vector<std::string> own_command_line() {
     auto text = read_file_if_exists("/proc/self/cmdline").value_or("");
@@ -361,7 +343,7 @@ int run_pod_create(const CreateFlags& flags, const GlobalOptions& globals) {
         throw Error("--userns " + flags.userns + " is not supported for pods yet");
     NewPod pod;
     pod.record.name = flags.name_argument.empty() ? flags.name : flags.name_argument.front();
-    pod.record.labels = parse_labels(flags.labels);
+    pod.record.labels = parse_key_values(flags.labels);
     pod.record.shared = pods::parse_share(flags.share);
     pod.record.hostname = flags.hostname;
     pod.record.network = flags.network;
@@ -525,7 +507,7 @@ int run_pod_inspect(const PodFlags& flags, const GlobalOptions& globals) {
     if (documents.size() == 1 && (flags.format.empty() || flags.format == "json"))
         std::printf("%s\n", documents.front().dump(5).c_str());
     else if (!documents.empty() && !flags.format.empty() && flags.format != "json")
-        print_inspect(inspect_template_documents(documents), flags.format, pod_inspect_schema());
+        print_inspect(json::parse(documents.dump()), flags.format, pod_inspect_schema());
     else if (!documents.empty())
         std::printf("%s\n", documents.dump(5).c_str());
     if (!missing.empty()) throw Error("inspecting object: no such pod " + missing);

@@ -11,6 +11,7 @@
 #include "cli/output/format.hpp"
 #include "cli/storage_context.hpp"
 #include "common/error.hpp"
+#include "common/strings.hpp"
 #include "engine/container_inspect.hpp"
 #include "engine/container_start.hpp"
 #include "gotemplate/tabwriter.hpp"
@@ -85,15 +86,6 @@ const TemplateSchema& volume_inspect_schema() {
     return schema;
 }
 
-std::map<std::string, std::string> parse_labels(const std::vector<std::string>& given) {
-    std::map<std::string, std::string> labels;
-    for (const auto& label : given) {
-        auto equals = label.find('=');
-        labels[label.substr(0, equals)] = equals == std::string::npos ? "" : label.substr(equals + 1);
-    }
-    return labels;
-}
-
 int run_volume_create(const CreateFlags& flags, const GlobalOptions& globals) {
     if (flags.name.size() > 1) throw Error("accepts at most 1 arg(s), received " + std::to_string(flags.name.size()));
     auto storage = open_storage(globals, false);
@@ -103,7 +95,7 @@ int run_volume_create(const CreateFlags& flags, const GlobalOptions& globals) {
         throw Error("volume " + record.name + " uses volume plugin " + flags.driver +
                     " but it could not be retrieved: no volume plugin with name " + flags.driver +
                     " available: required plugin missing");
-    record.labels = parse_labels(flags.labels);
+    record.labels = parse_key_values(flags.labels);
     record.options = volumes::parse_volume_options(flags.options);
     auto store = volume_store(storage);
     if (flags.ignore && store.find(record.name)) {

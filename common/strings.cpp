@@ -34,6 +34,15 @@ std::optional<unsigned long long> parse_unsigned(std::string_view text) {
     return value;
 }
 
+std::map<std::string, std::string> parse_key_values(const std::vector<std::string>& words) {
+    std::map<std::string, std::string> pairs;
+    for (const auto& word : words) {
+        auto equals = word.find('=');
+        pairs[word.substr(0, equals)] = equals == std::string::npos ? "" : word.substr(equals + 1);
+    }
+    return pairs;
+}
+
 std::string join(const std::vector<std::string>& parts, std::string_view separator) {
     std::string text;
     for (size_t i = 0; i < parts.size(); ++i) {

@@ -1,6 +1,7 @@
 // String helpers used across berth.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,10 @@ namespace berth {
 
 // Splits on every separator; empty fields are kept ("a::b" gives "a", "", "b").
 std::vector<std::string> split(std::string_view text, char separator);
+
+// KEY=VALUE words as a map (`--label`, `--opt`): a word without '=' is a key with an empty value; a later
+// word for the same key wins.
+std::map<std::string, std::string> parse_key_values(const std::vector<std::string>& words);
 
 // The parts with `separator` between them: join({"a", "b"}, ", ") is "a, b".
 std::string join(const std::vector<std::string>& parts, std::string_view separator);

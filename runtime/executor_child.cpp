@@ -23,6 +23,7 @@
 #include <cstring>
 
 #include "runtime/executor_plan.hpp"
+#include "runtime/fd_passing.hpp"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -272,26 +273,6 @@ void write_sysctl(const ContainerPlan& plan, std::size_t index, int report_fd) n
     if (::write(fd, sysctl.value.data(), sysctl.value.size()) < 0) fail(report_fd, ChildStep::sysctl, index, errno);
 }
 
-// Sends `fd` to the parent over the report socket: one byte with SCM_RIGHTS. Returns 0 or an errno value.
-int send_fd(int socket, int fd) noexcept {
-    char byte = 't';
-    iovec data{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr message{};
-    message.msg_iov = &data;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    cmsghdr* header = CMSG_FIRSTHDR(&message);
-    header->cmsg_level = SOL_SOCKET;
-    header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(header), &fd, sizeof fd);
-    while (::sendmsg(socket, &message, MSG_NOSIGNAL) < 0)
-        if (errno != EINTR) return errno;
-    return 0;
-}
-
 // Binds the pseudo-terminal /dev/pts/<number> on /dev/console (created as an empty file), as runc does.
 int bind_console(unsigned number) noexcept {
     char source[32];
@@ -318,7 +299,7 @@ void set_up_terminal(int report_fd) noexcept {
     if (int error = bind_console(number)) fail(report_fd, ChildStep::console, 0, error);
     if (::setsid() < 0) fail(report_fd, ChildStep::controlling_terminal, 0, errno);
     if (::ioctl(peer, TIOCSCTTY, 0) != 0) fail(report_fd, ChildStep::controlling_terminal, 0, errno);
-    if (int error = send_fd(report_fd, master)) fail(report_fd, ChildStep::send_terminal, 0, error);
+    if (int error = send_fd(report_fd, master, "t")) fail(report_fd, ChildStep::send_terminal, 0, error);
     ::close(master);
     // The parent sizes the terminal before the command can ask for its size.
     char sized = 0;

@@ -22,6 +22,7 @@
 #include "runtime/cgroup_limits.hpp"
 #include "runtime/container_state.hpp"
 #include "runtime/executor.hpp"
+#include "runtime/fd_passing.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/namespace_join.hpp"
 #include "runtime/process_identity.hpp"
@@ -96,21 +97,7 @@ UniqueFd connect_console_socket(const std::string& path) {
 
 // Sends the pseudo-terminal's master over the console socket, as runc does (one message with SCM_RIGHTS).
 void send_terminal(int socket, int master) {
-    char name[] = "/dev/ptmx";
-    iovec data{name, sizeof name - 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr message{};
-    message.msg_iov = &data;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    cmsghdr* header = CMSG_FIRSTHDR(&message);
-    header->cmsg_level = SOL_SOCKET;
-    header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(header), &master, sizeof master);
-    while (::sendmsg(socket, &message, MSG_NOSIGNAL) < 0)
-        if (errno != EINTR) throw_last_errno("send the terminal to the console socket");
+    if (int error = send_fd(socket, master, "/dev/ptmx")) throw_errno("send the terminal to the console socket", error);
 }
 
 void send_to_console_socket(const std::string& path, int master) {

@@ -29,4 +29,9 @@ TEST(Join, PutsTheSeparatorBetweenParts) {
     EXPECT_EQ(join({}, ", "), "");
 }
 
+TEST(KeyValues, BareKeysAreEmptyAndTheLastWordWins) {
+    auto pairs = parse_key_values({"tier=front", "flag", "a=b=c", "tier=back"});
+    EXPECT_EQ(pairs, (std::map<std::string, std::string>{{"a", "b=c"}, {"flag", ""}, {"tier", "back"}}));
+}
+
 }  // namespace berth
